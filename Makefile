@@ -1,0 +1,42 @@
+# Quick start: `make demo` serves the portal with demo data; `make test` runs every test.
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+# pyenv honours .python-version; elsewhere take the newest python3 that Django 6 accepts.
+BOOTSTRAP_PYTHON ?= $(shell (command -v pyenv >/dev/null 2>&1 && pyenv which python 2>/dev/null) || command -v python3.13 || command -v python3.12)
+PYTEST_ARGS ?=
+
+.PHONY: install demo test lint messages check-messages clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock build-constraints.txt
+	@$(BOOTSTRAP_PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
+		{ echo "Python 3.12 or newer is needed (found $(BOOTSTRAP_PYTHON))"; exit 1; }
+	test -x $(PY) || $(BOOTSTRAP_PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check "pip==26.3"
+	$(PY) -m pip install --quiet --disable-pip-version-check \
+		--build-constraint build-constraints.txt -c requirements.lock -e ".[dev]"
+	touch $@
+
+demo: install
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py demo_data
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+messages: install
+	$(PY) manage.py makemessages -l pt_BR --no-location --no-obsolete --ignore=.venv --ignore=tests
+	$(PY) manage.py compilemessages -l pt_BR --ignore=.venv
+
+check-messages: install
+	./.ci/check-messages
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media test-artifacts

@@ -1,0 +1,62 @@
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import LoginForm as AllauthLoginForm
+from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.backends import CollaboratorDeactivated
+from accounts.store import StoreError
+
+STORE_UNAVAILABLE = _(
+    "The authentication service is unavailable right now. Please try again in a few minutes."
+)
+DEACTIVATED = _(
+    "Your access to the portal is deactivated. Ask your reseller's administrator to reactivate it."
+)
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's login form with the seed's labels and the store's failure modes."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["login"].label = _("User name")
+        self.fields["login"].widget.attrs.update(
+            {"placeholder": _("Your e-commerce user"), "autocomplete": "username"}
+        )
+        self.fields["password"].label = _("Password")
+        self.fields["password"].help_text = ""
+        self.fields["password"].widget.attrs["placeholder"] = ""
+        self.fields.pop("remember", None)
+
+    def clean(self):
+        try:
+            return super().clean()
+        except StoreError:
+            raise ValidationError(STORE_UNAVAILABLE, code="store_unavailable") from None
+        except CollaboratorDeactivated:
+            raise ValidationError(DEACTIVATED, code="deactivated") from None
+
+
+class StaffLoginForm(AdminAuthenticationForm):
+    """The Django admin's login: local passwords only, behind the portal's rate limits."""
+
+    username = forms.EmailField(label=_("E-mail"))
+
+    def clean(self):
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email and password:
+            adapter = get_adapter(self.request)
+            # Consumes the same "login_failed" budget as the portal's login; raises when spent.
+            adapter.pre_authenticate(self.request, email=email, password=password)
+            user = ModelBackend().authenticate(self.request, username=email, password=password)
+            if user is None:
+                raise self.get_invalid_login_error()
+            adapter._rollback_login_failed_rl_usage()
+            user.backend = "django.contrib.auth.backends.ModelBackend"
+            self.user_cache = user
+            self.confirm_login_allowed(user)
+        return self.cleaned_data

@@ -1,0 +1,248 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from portal.fields import CNPJField, MoneyField
+from portal.lifecycle import Lifecycle, LifecycleMixin
+from portal.scoping import reseller_scope
+
+
+class CompanyQuerySet(models.QuerySet):
+    def for_invoice_number(self, invoice_number):
+        """The billing company follows from the end-customer invoice number's prefix."""
+        for company in self.all():
+            if str(invoice_number).startswith(company.invoice_prefix):
+                return company
+        return None
+
+
+class Company(models.Model):
+    """A distributor company that bills end customers (IMB, IMT, BRLINK). Staff edit these."""
+
+    code = models.CharField(_("code"), max_length=10, unique=True)
+    legal_name = models.CharField(_("legal name"), max_length=200)
+    cnpj = CNPJField(unique=True)
+    invoice_prefix = models.CharField(_("invoice prefix"), max_length=4, unique=True)
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
+
+
+class InstallmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return reseller_scope(self, user, "account__reseller_id")
+
+
+class Installment(models.Model):
+    """One installment (parcela) of an end-customer invoice (fatura)."""
+
+    invoice_number = models.CharField(_("invoice number"), max_length=20)
+    number = models.PositiveSmallIntegerField(_("installment"))
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="installments"
+    )
+    account = models.ForeignKey(
+        "accounts.ResellerAccount",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="installments",
+    )
+    customer = models.ForeignKey(
+        "orders.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="installments",
+    )
+    order = models.ForeignKey(
+        "orders.Order",
+        verbose_name=_("order"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="installments",
+    )
+    issue_date = models.DateField(_("issue date"))
+    due_date = models.DateField(_("due date"))
+    amount = MoneyField(_("amount"))
+    paid_date = models.DateField(_("paid on"), null=True, blank=True)
+    paid_amount = MoneyField(_("amount paid"), null=True, blank=True)
+
+    objects = InstallmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("installment")
+        verbose_name_plural = _("installments")
+        ordering = ["-issue_date", "invoice_number", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice_number", "number"], name="unique_installment")
+        ]
+        indexes = [
+            models.Index(fields=["account", "due_date"]),
+            models.Index(fields=["account", "issue_date"]),
+        ]
+
+    def __str__(self):
+        return f"{self.invoice_number}-{self.number}"
+
+
+class CommissionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return reseller_scope(self, user, "account__reseller_id")
+
+
+class Commission(LifecycleMixin, models.Model):
+    class Status(models.TextChoices):
+        PROVISIONED = "provisioned", _("Provisioned")
+        ON_HOLD = "on_hold", _("On hold")
+        RELEASED = "released", _("Released")
+        REQUESTED = "requested", _("Requested")
+        IN_ANALYSIS = "in_analysis", _("In analysis")
+        APPROVED = "approved", _("Approved")
+        PAID = "paid", _("Paid")
+        CANCELLED = "cancelled", _("Cancelled")
+        REVERSED = "reversed", _("Reversed")
+
+    class SaleType(models.TextChoices):
+        PRIVATE = "private", _("Private")
+        GOVERNMENT = "government", _("Government")
+
+    lifecycle = Lifecycle(
+        {
+            Status.PROVISIONED: {
+                Status.ON_HOLD,
+                Status.RELEASED,
+                Status.CANCELLED,
+                Status.REVERSED,
+            },
+            # Government sales wait for compliance approval.
+            Status.ON_HOLD: {Status.RELEASED, Status.CANCELLED},
+            Status.RELEASED: {Status.REQUESTED, Status.CANCELLED, Status.REVERSED},
+            # A rejected NF, or a request cancelled before analysis, sends it back to released.
+            Status.REQUESTED: {Status.IN_ANALYSIS, Status.RELEASED},
+            Status.IN_ANALYSIS: {Status.APPROVED, Status.RELEASED},
+            Status.APPROVED: {Status.PAID, Status.RELEASED},
+            Status.PAID: {Status.REVERSED},
+        }
+    )
+
+    installment = models.OneToOneField(
+        Installment,
+        verbose_name=_("installment"),
+        on_delete=models.PROTECT,
+        related_name="commission",
+    )
+    # Denormalised from the installment so lists filter on one table.
+    account = models.ForeignKey(
+        "accounts.ResellerAccount",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="commissions",
+    )
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="commissions"
+    )
+    net_amount = MoneyField(_("net commission"))
+    sale_type = models.CharField(
+        _("sale type"), max_length=12, choices=SaleType.choices, default=SaleType.PRIVATE
+    )
+    status = models.CharField(
+        _("commission status"), max_length=20, choices=Status.choices, default=Status.PROVISIONED
+    )
+    hold_reason = models.CharField(_("hold reason"), max_length=200, blank=True)
+    request = models.ForeignKey(
+        "commissions.CommissionRequest",
+        verbose_name=_("request"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="commissions",
+    )
+    payment_date = models.DateField(_("commission payment date"), null=True, blank=True)
+    payment_document = models.CharField(_("payment document"), max_length=40, blank=True)
+
+    objects = CommissionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("commission")
+        verbose_name_plural = _("commissions")
+        ordering = ["-installment__issue_date", "-pk"]
+        indexes = [
+            models.Index(fields=["account", "status"]),
+            models.Index(fields=["account", "company", "status"]),
+            models.Index(fields=["status", "payment_date"]),
+        ]
+
+    def __str__(self):
+        return str(self.installment)
+
+    def get_absolute_url(self):
+        return reverse("commissions:detail", args=[self.pk])
+
+
+class CommissionRequestQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return reseller_scope(self, user, "reseller_id")
+
+
+class CommissionRequest(LifecycleMixin, models.Model):
+    """A reseller's request for payment of released commissions of one company."""
+
+    class Status(models.TextChoices):
+        AWAITING_NF = "awaiting_nf", _("Awaiting invoice")
+        SENT = "sent", _("Sent")
+        IN_ANALYSIS = "in_analysis", _("In analysis")
+        APPROVED = "approved", _("Approved")
+        PAID = "paid", _("Paid")
+        REFUSED = "refused", _("Refused")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    lifecycle = Lifecycle(
+        {
+            Status.AWAITING_NF: {Status.SENT, Status.CANCELLED},
+            Status.SENT: {Status.IN_ANALYSIS, Status.REFUSED, Status.CANCELLED},
+            Status.IN_ANALYSIS: {Status.APPROVED, Status.REFUSED},
+            Status.APPROVED: {Status.PAID},
+            # After a refusal the reseller may send a new NF.
+            Status.REFUSED: {Status.SENT, Status.CANCELLED},
+        }
+    )
+
+    reseller = models.ForeignKey(
+        "accounts.Reseller",
+        verbose_name=_("reseller"),
+        on_delete=models.PROTECT,
+        related_name="commission_requests",
+    )
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), on_delete=models.PROTECT, related_name="requests"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    total = MoneyField(_("total"))
+    status = models.CharField(
+        _("request status"), max_length=20, choices=Status.choices, default=Status.AWAITING_NF
+    )
+
+    objects = CommissionRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("commission request")
+        verbose_name_plural = _("commission requests")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["reseller", "status", "-created_at"])]
+
+    def __str__(self):
+        return f"#{self.pk} {self.company} {self.total}"

@@ -1,0 +1,229 @@
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from portal.fields import CNPJField, MoneyField
+from portal.lifecycle import Lifecycle, LifecycleMixin
+from portal.scoping import reseller_scope
+
+
+class Customer(models.Model):
+    """The distributor's end customer, billed directly on a reseller's behalf."""
+
+    code = models.CharField(_("customer number"), max_length=20, unique=True)
+    cnpj = CNPJField(db_index=True)
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    is_government = models.BooleanField(_("government"), default=False)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class OrderQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return reseller_scope(self, user, "account__reseller_id")
+
+
+class Order(LifecycleMixin, models.Model):
+    class Status(models.TextChoices):
+        PLACED = "placed", _("Placed")
+        CREDIT_ANALYSIS = "credit_analysis", _("Credit analysis")
+        BACKLOG = "backlog", _("Backlog")
+        INVOICED = "invoiced", _("Invoiced")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    lifecycle = Lifecycle(
+        {
+            Status.PLACED: {Status.CREDIT_ANALYSIS, Status.BACKLOG, Status.CANCELLED},
+            Status.CREDIT_ANALYSIS: {Status.BACKLOG, Status.CANCELLED},
+            Status.BACKLOG: {Status.INVOICED, Status.CANCELLED},
+            Status.INVOICED: {Status.COMPLETED, Status.CANCELLED},
+        }
+    )
+
+    account = models.ForeignKey(
+        "accounts.ResellerAccount",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    number = models.CharField(_("order number"), max_length=20, unique=True)
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+    )
+    status = models.CharField(
+        _("order status"), max_length=20, choices=Status.choices, default=Status.PLACED
+    )
+    created_at = models.DateTimeField(_("created at"))
+    total = MoneyField(_("total"), default=0)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["account", "-created_at"]),
+            models.Index(fields=["account", "status", "-created_at"]),
+            models.Index(fields=["status", "-created_at"]),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("orders:detail", args=[self.number])
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines"
+    )
+    line_number = models.PositiveIntegerField(_("line"))
+    sku = models.CharField(_("SKU"), max_length=40)
+    description = models.CharField(_("description"), max_length=300)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=2)
+    unit_price = MoneyField(_("unit price"))
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order", "line_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_number"], name="unique_order_line")
+        ]
+
+    def __str__(self):
+        return f"{self.order_id}/{self.line_number} {self.sku}"
+
+    @property
+    def total(self):
+        return self.quantity * self.unit_price
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return reseller_scope(self, user, "order__account__reseller_id")
+
+
+def invoice_upload_to(instance, filename):
+    return f"invoices/{instance.access_key}/{filename}"
+
+
+class Invoice(models.Model):
+    """The distributor's NF-e for an order."""
+
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="invoices"
+    )
+    number = models.CharField(_("invoice number"), max_length=20, db_index=True)
+    series = models.CharField(_("series"), max_length=5)
+    issued_at = models.DateField(_("issue date"))
+    access_key = models.CharField(_("access key"), max_length=44, unique=True)
+    pdf = models.FileField(_("PDF"), upload_to=invoice_upload_to, blank=True)
+    xml = models.FileField(_("XML"), upload_to=invoice_upload_to, blank=True)
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("invoice (NF-e)")
+        verbose_name_plural = _("invoices (NF-e)")
+        ordering = ["-issued_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["number", "series"], name="unique_invoice_number"),
+            models.CheckConstraint(
+                condition=models.Q(access_key__regex=r"^[0-9]{44}$"),
+                name="invoice_access_key_44_digits",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number}/{self.series}"
+
+
+class Carrier(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        verbose_name = _("carrier")
+        verbose_name_plural = _("carriers")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return reseller_scope(self, user, "order__account__reseller_id")
+
+
+class Delivery(LifecycleMixin, models.Model):
+    class Status(models.TextChoices):
+        PROCESSING = "processing", _("Processing")
+        IN_TRANSIT = "in_transit", _("In transit")
+        DELIVERED = "delivered", _("Delivered")
+        RETURNED = "returned", _("Returned")
+
+    lifecycle = Lifecycle(
+        {
+            Status.PROCESSING: {Status.IN_TRANSIT, Status.DELIVERED},
+            Status.IN_TRANSIT: {Status.DELIVERED, Status.RETURNED},
+        }
+    )
+
+    order = models.OneToOneField(
+        Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="delivery"
+    )
+    carrier = models.ForeignKey(
+        Carrier, verbose_name=_("carrier"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    status = models.CharField(
+        _("delivery status"), max_length=20, choices=Status.choices, default=Status.PROCESSING
+    )
+    expected_date = models.DateField(_("expected delivery"), null=True, blank=True)
+    tracking_code = models.CharField(_("tracking code"), max_length=60, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        indexes = [models.Index(fields=["status"])]
+
+    def __str__(self):
+        return f"{self.order_id}: {self.get_status_display()}"
+
+
+class DeliveryEvent(models.Model):
+    delivery = models.ForeignKey(
+        Delivery, verbose_name=_("delivery"), on_delete=models.CASCADE, related_name="events"
+    )
+    occurred_at = models.DateTimeField(_("when"))
+    description = models.CharField(_("description"), max_length=200)
+    location = models.CharField(_("location"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("tracking event")
+        verbose_name_plural = _("tracking events")
+        ordering = ["occurred_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["delivery", "occurred_at", "description"], name="unique_delivery_event"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.description}"

@@ -1,0 +1,91 @@
+"""The cast, used across the suite:
+
+- alice: reseller A's admin; bob: reseller A's collaborator with no module;
+- olga: reseller A's collaborator with only the orders module;
+- charlie: reseller B's admin (the outsider); stella: distributor staff.
+"""
+
+import pytest
+from django.core.cache import cache
+
+from collaborators.modules import Module
+from tests.factories import (
+    CollaboratorFactory,
+    ResellerAccountFactory,
+    ResellerFactory,
+    StaffFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Rate limits live in the cache; each test starts with a clean slate.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def reseller_a(db):
+    return ResellerFactory(name="Revenda A Ltda.", code="M000000000LL")
+
+
+@pytest.fixture
+def reseller_b(db):
+    return ResellerFactory(name="Revenda B Ltda.", code="M000000000BB")
+
+
+@pytest.fixture
+def account_a(reseller_a):
+    return ResellerAccountFactory(reseller=reseller_a)
+
+
+@pytest.fixture
+def account_b(reseller_b):
+    return ResellerAccountFactory(reseller=reseller_b)
+
+
+def _collaborator(email, name, reseller, **kwargs):
+    return CollaboratorFactory(
+        user=UserFactory(email=email, name=name), reseller=reseller, **kwargs
+    )
+
+
+@pytest.fixture
+def alice(reseller_a):
+    return _collaborator("alice@revenda-a.example", "Alice Almeida", reseller_a, is_admin=True)
+
+
+@pytest.fixture
+def bob(reseller_a):
+    return _collaborator("bob@revenda-a.example", "Bob Barbosa", reseller_a)
+
+
+@pytest.fixture
+def olga(reseller_a):
+    return _collaborator(
+        "olga@revenda-a.example", "Olga Oliveira", reseller_a, modules=[Module.ORDERS]
+    )
+
+
+@pytest.fixture
+def charlie(reseller_b):
+    return _collaborator("charlie@revenda-b.example", "Charlie Costa", reseller_b, is_admin=True)
+
+
+@pytest.fixture
+def stella(db):
+    return StaffFactory(email="stella@distribuidora.example", name="Stella Souza")
+
+
+@pytest.fixture
+def client_for(client):
+    """Returns a test client logged in as the given collaborator or staff user."""
+
+    def login(who):
+        user = getattr(who, "user", who)
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        return client
+
+    return login
