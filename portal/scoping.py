@@ -2,7 +2,7 @@
 
 
 def reseller_scope(queryset, user, path):
-    """Rows whose `path` is the user's reseller id; nothing for anyone who is not a reseller user."""
+    """Rows whose `path` is the user's reseller id; none for anyone but a reseller user."""
     collaborator = getattr(user, "collaborator", None) if user.is_authenticated else None
     if collaborator is None:
         return queryset.none()
