@@ -1,0 +1,170 @@
+"""Every URL pattern against every role (DESIGN §9).
+
+The list of URLs comes from the resolver, so a new view is covered the moment it is routed. A view
+guarded by `module_required` / `ModuleRequiredMixin` gets its expectations from the module it
+declares; any other view must be described in EXPECTED, or this test fails and says so.
+"""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from collaborators.modules import Module
+from tests.factories import CollaboratorFactory, UserFactory
+
+ROLES = ["anonymous", "no_modules", *(f"module:{m}" for m in Module.values), "admin"]
+ROLES += ["other_admin", "staff"]
+
+OK, LOGIN, ADMIN_LOGIN, FORBIDDEN, NOT_FOUND = "ok", "login", "admin_login", "403", "404"
+
+
+def _everyone(outcome, **overrides):
+    return {role: overrides.get(role.replace("module:", ""), outcome) for role in ROLES}
+
+
+# Views that are not guarded by a module. Keys are URL names; values map role -> outcome.
+EXPECTED = {
+    "home": {**_everyone(OK), "anonymous": LOGIN, "staff": "redirect:admin:index"},
+    "account_login": {**_everyone("redirect:home"), "anonymous": OK},
+    "account_logout": {**_everyone(OK), "anonymous": "redirect:account_login"},
+    # The admin login tells a signed-in reseller user that the admin is not for them.
+    "admin:login": {**_everyone(OK), "staff": "redirect:admin:index"},
+    # Logging out of the admin is POST only.
+    "admin:logout": {**_everyone("redirect:admin:index"), "staff": "405"},
+}
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern) and p.name:
+            yield f"{namespace}{p.name}", p
+
+
+def _url_names():
+    return sorted({name for name, _ in _walk(get_resolver().url_patterns)})
+
+
+def _required_module(callback):
+    module = getattr(callback, "required_module", None)
+    view_class = getattr(callback, "view_class", None)
+    return module or (getattr(view_class, "module", None) if view_class else None)
+
+
+def _callback(name):
+    return dict(_walk(get_resolver().url_patterns))[name].callback
+
+
+# Sample arguments for admin URLs; a reseller view with arguments provides a SAMPLES entry.
+ADMIN_ARGUMENT_CANDIDATES = ["1", "accounts", "auth"]
+SAMPLES = {}
+
+
+def _reverse(name, data):
+    if name in SAMPLES:
+        return reverse(name, kwargs=SAMPLES[name](data))
+    try:
+        return reverse(name)
+    except Exception:  # noqa: BLE001 - the pattern takes arguments; try sample values
+        pass
+    pattern = dict(_walk(get_resolver().url_patterns))[name].pattern
+    arg_names = list(re.compile(pattern.regex.pattern).groupindex) or ["object_id"]
+    for candidate in ADMIN_ARGUMENT_CANDIDATES:
+        try:
+            return reverse(name, kwargs={a: candidate for a in arg_names})
+        except Exception:  # noqa: BLE001, S112
+            continue
+    raise AssertionError(f"{name}: add a SAMPLES entry so this test can build its URL")
+
+
+def _expected(name, role):
+    if name in EXPECTED:
+        return EXPECTED[name][role]
+    if name.startswith("admin:"):
+        if role == "staff":
+            return "staff_admin"
+        return ADMIN_LOGIN
+    module = _required_module(_callback(name))
+    if module is not None:
+        if role == "anonymous":
+            return LOGIN
+        if role in ("admin", "other_admin") or role == f"module:{module}":
+            return NOT_FOUND if (role == "other_admin" and name in SAMPLES) else OK
+        return FORBIDDEN
+    raise AssertionError(
+        f"URL {name!r} has no declared module and no entry in EXPECTED: say who may open it"
+    )
+
+
+@pytest.fixture
+def cast(alice, charlie, stella, reseller_a):
+    clients = {"anonymous": Client()}
+    people = {
+        "no_modules": CollaboratorFactory(user=UserFactory(), reseller=reseller_a),
+        "admin": alice,
+        "other_admin": charlie,
+        "staff": stella,
+    }
+    for module in Module.values:
+        people[f"module:{module}"] = CollaboratorFactory(
+            user=UserFactory(), reseller=reseller_a, modules=[module]
+        )
+    for role, who in people.items():
+        client = Client()
+        client.force_login(getattr(who, "user", who), "django.contrib.auth.backends.ModelBackend")
+        clients[role] = client
+    return clients
+
+
+def _check(response, expected, name, role):
+    where = f"{name} as {role}"
+    status = response.status_code
+    if expected == OK:
+        assert status == 200, f"{where}: expected 200, got {status}"
+    elif expected == FORBIDDEN:
+        assert status == 403, f"{where}: expected 403, got {status}"
+    elif expected == "405":
+        assert status == 405, f"{where}: expected 405, got {status}"
+    elif expected == NOT_FOUND:
+        assert status == 404, f"{where}: expected 404, got {status}"
+    elif expected == LOGIN:
+        assert status == 302, f"{where}: expected a redirect to login, got {status}"
+        assert response.url.startswith(reverse("account_login")), where
+    elif expected == ADMIN_LOGIN:
+        assert status == 302, f"{where}: expected a redirect to the admin login, got {status}"
+        assert response.url.startswith(reverse("admin:login")), where
+    elif expected == "staff_admin":
+        # Staff may open every admin page; sample ids may not exist (302/404), but never 403/500.
+        assert status in (200, 302, 404), f"{where}: got {status}"
+    elif expected.startswith("redirect:"):
+        assert status == 302, f"{where}: expected a redirect, got {status}"
+        assert response.url.split("?")[0] == reverse(expected.removeprefix("redirect:")), where
+    else:
+        raise AssertionError(f"unknown expectation {expected}")
+
+
+ADMIN_EXCEPTIONS = {
+    # Needs query parameters naming a model field; without them Django answers 403 by design.
+    "admin:autocomplete",
+}
+
+
+@pytest.mark.parametrize("name", _url_names())
+def test_every_url_answers_every_role_as_expected(name, cast):
+    data = {}
+    url = _reverse(name, data)
+    for role in ROLES:
+        expected = _expected(name, role)
+        if name in ADMIN_EXCEPTIONS and role == "staff":
+            continue
+        response = cast[role].get(url)
+        _check(response, expected, name, role)
+
+
+def test_url_list_covers_the_portal_pages():
+    names = _url_names()
+    assert "home" in names and "account_login" in names and "admin:index" in names
