@@ -122,15 +122,18 @@ class Commission(LifecycleMixin, models.Model):
                 Status.CANCELLED,
                 Status.REVERSED,
             },
-            # Government sales wait for compliance approval.
-            Status.ON_HOLD: {Status.RELEASED, Status.CANCELLED},
+            # Government sales wait for compliance approval; once approved, a commission whose
+            # payment is not identified yet goes back to provisioned to wait for it.
+            Status.ON_HOLD: {Status.PROVISIONED, Status.RELEASED, Status.CANCELLED},
             Status.RELEASED: {Status.REQUESTED, Status.CANCELLED, Status.REVERSED},
             # A rejected NF, or a request cancelled before analysis, sends it back to released.
             Status.REQUESTED: {Status.IN_ANALYSIS, Status.RELEASED},
             Status.IN_ANALYSIS: {Status.APPROVED, Status.RELEASED},
-            Status.APPROVED: {Status.PAID, Status.RELEASED},
+            # Once approved, its request can only be paid (DESIGN §3): no way back to released.
+            Status.APPROVED: {Status.PAID},
             Status.PAID: {Status.REVERSED},
-        }
+        },
+        needs_reason={Status.ON_HOLD: "hold_reason"},
     )
 
     installment = models.OneToOneField(
@@ -212,7 +215,8 @@ class CommissionRequest(LifecycleMixin, models.Model):
             Status.APPROVED: {Status.PAID},
             # After a refusal the reseller may send a new NF.
             Status.REFUSED: {Status.SENT, Status.CANCELLED},
-        }
+        },
+        needs_reason={Status.REFUSED: None},
     )
 
     reseller = models.ForeignKey(

@@ -31,7 +31,8 @@ class ServiceInvoice(LifecycleMixin, models.Model):
             Status.SENT: {Status.IN_ANALYSIS, Status.REFUSED, Status.CANCELLED},
             Status.IN_ANALYSIS: {Status.APPROVED, Status.REFUSED},
             Status.APPROVED: {Status.PAID},
-        }
+        },
+        needs_reason={Status.REFUSED: "reason"},
     )
 
     request = models.ForeignKey(
@@ -43,10 +44,12 @@ class ServiceInvoice(LifecycleMixin, models.Model):
     number = models.CharField(_("invoice number"), max_length=20)
     series = models.CharField(_("series"), max_length=5, blank=True)
     amount = MoneyField(_("amount"))
-    pdf = models.FileField(_("PDF"), upload_to=service_invoice_upload_to)
-    xml = models.FileField(_("XML"), upload_to=service_invoice_upload_to, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to=service_invoice_upload_to, max_length=255)
+    xml = models.FileField(
+        _("XML"), upload_to=service_invoice_upload_to, max_length=255, blank=True
+    )
     status = models.CharField(
-        _("request status"), max_length=20, choices=Status.choices, default=Status.SENT
+        _("invoice status"), max_length=20, choices=Status.choices, default=Status.SENT
     )
     reason = models.TextField(_("reason"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)

@@ -132,8 +132,8 @@ class Invoice(models.Model):
     series = models.CharField(_("series"), max_length=5)
     issued_at = models.DateField(_("issue date"))
     access_key = models.CharField(_("access key"), max_length=44, unique=True)
-    pdf = models.FileField(_("PDF"), upload_to=invoice_upload_to, blank=True)
-    xml = models.FileField(_("XML"), upload_to=invoice_upload_to, blank=True)
+    pdf = models.FileField(_("PDF"), upload_to=invoice_upload_to, max_length=255, blank=True)
+    xml = models.FileField(_("XML"), upload_to=invoice_upload_to, max_length=255, blank=True)
 
     objects = InvoiceQuerySet.as_manager()
 

@@ -8,12 +8,21 @@ class IllegalTransition(Exception):
     pass
 
 
-class Lifecycle:
-    """The allowed moves of one status field: {from_status: {to_status, ...}}."""
+class ReasonRequired(IllegalTransition):
+    """The move is in the table, but only with a reason (DESIGN §3: on hold, refused)."""
 
-    def __init__(self, transitions, field="status"):
+
+class Lifecycle:
+    """The allowed moves of one status field: {from_status: {to_status, ...}}.
+
+    `needs_reason` maps the statuses that may only be entered with a reason to the model field
+    that keeps the latest one (or None when the history alone keeps it).
+    """
+
+    def __init__(self, transitions, field="status", needs_reason=None):
         self.transitions = {frm: frozenset(tos) for frm, tos in transitions.items()}
         self.field = field
+        self.needs_reason = dict(needs_reason or {})
 
     def allows(self, frm, to):
         return to in self.transitions.get(frm, ())
@@ -21,11 +30,14 @@ class Lifecycle:
     def targets(self, frm):
         return self.transitions.get(frm, frozenset())
 
+    def reason_required(self, to):
+        return to in self.needs_reason
+
 
 class LifecycleMixin:
     """For models with a `lifecycle` class attribute; moves are row-locked and audited."""
 
-    lifecycle: Lifecycle
+    lifecycle: "Lifecycle"
 
     def transition_to(self, to, *, by=None, reason="", extra_updates=None):
         from portal.models import StatusChange
@@ -38,10 +50,17 @@ class LifecycleMixin:
             if not self.lifecycle.allows(frm, to):
                 raise IllegalTransition(
                     _("%(model)s %(obj)s cannot go from “%(frm)s” to “%(to)s”.")
-                    % {"model": self._meta.verbose_name, "obj": self, "frm": frm, "to": to}
+                    % self._transition_labels(frm, to)
                 )
-            setattr(self, field, to)
-            updates = {field: to, **(extra_updates or {})}
+            if self.lifecycle.reason_required(to) and not (reason or "").strip():
+                raise ReasonRequired(
+                    _("%(model)s %(obj)s needs a reason to go to “%(to)s”.")
+                    % self._transition_labels(frm, to)
+                )
+            updates = {field: to}
+            if reason_field := self.lifecycle.needs_reason.get(to):
+                updates[reason_field] = reason
+            updates.update(extra_updates or {})
             for name, value in updates.items():
                 setattr(self, name, value)
             type(self)._base_manager.filter(pk=self.pk).update(**updates)
@@ -51,3 +70,12 @@ class LifecycleMixin:
         from portal.models import StatusChange
 
         return StatusChange.objects.for_object(self)
+
+    def _transition_labels(self, frm, to):
+        labels = dict(self._meta.get_field(self.lifecycle.field).flatchoices)
+        return {
+            "model": self._meta.verbose_name,
+            "obj": self,
+            "frm": labels.get(frm, frm),
+            "to": labels.get(to, to),
+        }

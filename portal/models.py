@@ -37,7 +37,11 @@ class StatusChange(models.Model):
         verbose_name = _("status change")
         verbose_name_plural = _("status changes")
         ordering = ["changed_at", "pk"]
-        indexes = [models.Index(fields=["content_type", "object_id", "changed_at"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "changed_at"]),
+            # The admin's history list, newest first, over every lifecycle's moves.
+            models.Index(fields=["changed_at"]),
+        ]
 
     def __str__(self):
         return f"{self.from_status or '∅'} → {self.to_status}"

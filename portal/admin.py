@@ -1,0 +1,304 @@
+"""Admin building blocks shared by every app: read-only status history, transition actions,
+reseller/account filters that stay small on big tables, and the StatusChange admin itself."""
+
+from django import forms
+from django.apps import apps
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from portal import cnpj
+from portal.lifecycle import IllegalTransition
+from portal.models import StatusChange
+
+# How many failures an action spells out before it only counts the rest.
+_ERRORS_SHOWN = 5
+
+
+@admin.display(description=_("CNPJ"), ordering="cnpj")
+def cnpj_display(obj):
+    return cnpj.format_cnpj(obj.cnpj)
+
+
+def status_labels(model):
+    field = model._meta.get_field(model.lifecycle.field)
+    return dict(field.flatchoices)
+
+
+def lifecycle_models():
+    return [m for m in apps.get_models() if hasattr(m, "lifecycle")]
+
+
+class ReadOnlyAdminMixin:
+    """For audit trails: staff may look, nobody may write through the admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PortalModelAdmin(admin.ModelAdmin):
+    """A search box that finds a CNPJ typed with its punctuation, as people copy it."""
+
+    def get_search_results(self, request, queryset, search_term):
+        if cnpj.is_valid(search_term):
+            search_term = cnpj.strip(search_term)
+        return super().get_search_results(request, queryset, search_term)
+
+
+class StatusHistoryInline(ReadOnlyAdminMixin, GenericTabularInline):
+    """A lifecycle object's moves: who, when, why. Written only by `transition_to`."""
+
+    model = StatusChange
+    ct_field = "content_type"
+    ct_fk_field = "object_id"
+    fields = ("changed_at", "from_label", "to_label", "changed_by", "reason")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    ordering = ("changed_at", "pk")
+    verbose_name = _("status change")
+    verbose_name_plural = _("status history")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
+
+    def has_view_permission(self, request, obj=None):
+        # Whoever may see the object may see how it got where it is.
+        parent = self.parent_model._meta
+        return (
+            super().has_view_permission(request, obj)
+            or request.user.has_perm(f"{parent.app_label}.view_{parent.model_name}")
+            or request.user.has_perm(f"{parent.app_label}.change_{parent.model_name}")
+        )
+
+    @admin.display(description=_("from"))
+    def from_label(self, obj):
+        return status_labels(self.parent_model).get(obj.from_status, obj.from_status) or "—"
+
+    @admin.display(description=_("to"))
+    def to_label(self, obj):
+        return status_labels(self.parent_model).get(obj.to_status, obj.to_status)
+
+
+class TransitionActionForm(ActionForm):
+    """The changelist's action bar, with the "why" that every status change records."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"size": 40}),
+    )
+
+
+def transition_action(to, description, name=None):
+    """An admin action that moves each selected object to `to` through its lifecycle.
+
+    Illegal moves are reported per object and leave that object as it was; the others move.
+    """
+
+    def action(modeladmin, request, queryset):
+        reason = (request.POST.get("reason") or "").strip()
+        lifecycle = modeladmin.model.lifecycle
+        if not reason and not lifecycle.reason_required(to):
+            reason = str(_("Django admin: %(action)s") % {"action": description})
+        moved, errors = 0, []
+        for obj in queryset:
+            try:
+                obj.transition_to(to, by=request.user, reason=reason)
+            except IllegalTransition as exc:
+                errors.append(str(exc))
+            else:
+                moved += 1
+        if moved:
+            modeladmin.message_user(
+                request,
+                ngettext(
+                    "%(count)d %(name)s moved to “%(to)s”.",
+                    "%(count)d %(name)s moved to “%(to)s”.",
+                    moved,
+                )
+                % {
+                    "count": moved,
+                    "name": (
+                        modeladmin.model._meta.verbose_name
+                        if moved == 1
+                        else modeladmin.model._meta.verbose_name_plural
+                    ),
+                    "to": status_labels(modeladmin.model).get(to, to),
+                },
+                level=messages.SUCCESS,
+            )
+        if errors:
+            shown = " ".join(errors[:_ERRORS_SHOWN])
+            if len(errors) > _ERRORS_SHOWN:
+                shown += " " + str(
+                    _("…and %(count)d more.") % {"count": len(errors) - _ERRORS_SHOWN}
+                )
+            modeladmin.message_user(request, shown, level=messages.ERROR)
+
+    action.__name__ = name or f"transition_to_{to}"
+    return admin.action(description=description, permissions=["change"])(action)
+
+
+class LifecycleAdmin(PortalModelAdmin):
+    """For models with a lifecycle: the status moves only through the transition actions, and
+    the change page shows the read-only history of those moves."""
+
+    action_form = TransitionActionForm
+    history_inline = StatusHistoryInline
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        # Fields that the lifecycle fills in (a hold reason, a refusal reason) move with it.
+        for name in (self.model.lifecycle.field, *self.model.lifecycle.needs_reason.values()):
+            if name and name not in readonly:
+                readonly.append(name)
+        return readonly
+
+    def get_inlines(self, request, obj):
+        inlines = list(super().get_inlines(request, obj))
+        if obj is not None:
+            inlines.append(self.history_inline)
+        return inlines
+
+
+def reseller_filter(path, parameter_name="reseller"):
+    """A list filter by reseller, whose path from the model is `path` (e.g. "account__reseller").
+
+    Resellers are few, so the sidebar stays short even when the table has a million rows.
+    """
+    from accounts.models import Reseller
+
+    class ResellerFilter(admin.SimpleListFilter):
+        title = _("reseller")
+
+        def lookups(self, request, model_admin):
+            return list(Reseller.objects.order_by("name").values_list("pk", "name"))
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            if value is None or not str(value).isdigit():
+                return queryset
+            return queryset.filter(**{f"{path}__pk": value})
+
+    ResellerFilter.parameter_name = parameter_name
+    return ResellerFilter
+
+
+def account_filter(path, reseller_parameter="reseller", parameter_name="account"):
+    """A list filter by ERP account that appears once a reseller is chosen, since all the
+    accounts of every reseller together would be too many to list."""
+    from accounts.models import ResellerAccount
+
+    class AccountFilter(admin.SimpleListFilter):
+        title = _("account")
+
+        def lookups(self, request, model_admin):
+            reseller = request.GET.get(reseller_parameter, "")
+            if not reseller.isdigit():
+                return []
+            accounts = ResellerAccount.objects.filter(reseller_id=reseller).order_by("code")
+            return [(a.pk, str(a)) for a in accounts]
+
+        def queryset(self, request, queryset):
+            value = self.value()
+            if value is None or not str(value).isdigit():
+                return queryset
+            return queryset.filter(**{f"{path}__pk": value})
+
+    AccountFilter.parameter_name = parameter_name
+    return AccountFilter
+
+
+class LifecycleModelFilter(admin.SimpleListFilter):
+    """Which kind of object moved; lists only models that have a lifecycle."""
+
+    title = _("object type")
+    parameter_name = "model"
+
+    def lookups(self, request, model_admin):
+        return [
+            (f"{m._meta.app_label}.{m._meta.model_name}", m._meta.verbose_name.capitalize())
+            for m in lifecycle_models()
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value or "." not in value:
+            return queryset
+        app_label, model = value.split(".", 1)
+        return queryset.filter(content_type__app_label=app_label, content_type__model=model)
+
+
+class ToStatusFilter(admin.SimpleListFilter):
+    """The statuses of every lifecycle, from the code, rather than a DISTINCT over the table."""
+
+    title = _("to")
+    parameter_name = "to"
+
+    def lookups(self, request, model_admin):
+        choices = {}
+        for model in lifecycle_models():
+            for value, label in status_labels(model).items():
+                choices.setdefault(value, label)
+        return sorted(choices.items(), key=lambda item: str(item[1]))
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(to_status=self.value())
+        return queryset
+
+
+@admin.register(StatusChange)
+class StatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "changed_at",
+        "content_type",
+        "subject_link",
+        "from_label",
+        "to_label",
+        "changed_by",
+        "reason",
+    )
+    list_filter = (LifecycleModelFilter, ToStatusFilter, "changed_at")
+    search_fields = ("changed_by__email", "reason", "object_id__exact")
+    list_select_related = ("content_type", "changed_by")
+    date_hierarchy = "changed_at"
+    ordering = ("-changed_at", "-pk")
+    show_full_result_count = False
+
+    def _label(self, obj, value):
+        # ContentType caches its model class, so this costs no query per row.
+        model = obj.content_type.model_class()
+        if model is None or not hasattr(model, "lifecycle"):
+            return value
+        return status_labels(model).get(value, value)
+
+    @admin.display(description=_("from"), ordering="from_status")
+    def from_label(self, obj):
+        return self._label(obj, obj.from_status) or "—"
+
+    @admin.display(description=_("to"), ordering="to_status")
+    def to_label(self, obj):
+        return self._label(obj, obj.to_status)
+
+    @admin.display(description=_("object"))
+    def subject_link(self, obj):
+        # Link by id rather than loading every row's subject: one query per page, not per row.
+        ct = obj.content_type
+        try:
+            url = reverse(f"admin:{ct.app_label}_{ct.model}_change", args=[obj.object_id])
+        except NoReverseMatch:
+            return obj.object_id
+        return format_html('<a href="{}">{} #{}</a>', url, ct.name, obj.object_id)
