@@ -32,12 +32,21 @@ class LoginForm(AllauthLoginForm):
         self.fields.pop("remember", None)
 
     def clean(self):
+        # The backend raises these through Django's authenticate() and allauth; caught here they
+        # become the page's message instead of a 500. allauth has already counted the attempt
+        # against "login_failed", so a broken store is not hammered without bound either.
         try:
             return super().clean()
         except StoreError:
             raise ValidationError(STORE_UNAVAILABLE, code="store_unavailable") from None
         except CollaboratorDeactivated:
             raise ValidationError(DEACTIVATED, code="deactivated") from None
+
+    def login(self, request, redirect_url=None):
+        # The page has no "remember me" box, but with ACCOUNT_SESSION_REMEMBER = None allauth
+        # reads one: the session ends with the browser.
+        self.cleaned_data.setdefault("remember", False)
+        return super().login(request, redirect_url=redirect_url)
 
 
 class StaffLoginForm(AdminAuthenticationForm):

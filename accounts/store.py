@@ -5,14 +5,20 @@ README) and `LocalStore` (the demo and development, backed by `EcommerceUser`).
 """
 
 import base64
+import http.client
 import json
 import logging
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.utils.module_loading import import_string
+
+from portal import cnpj
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +83,17 @@ class LocalStore:
 
 
 class HttpStore:
-    """JSON over HTTP. Every way the call can fail becomes `StoreError`, and is logged."""
+    """JSON over HTTP (docs/ecommerce-contract.md). Every way the call can fail is logged and
+    becomes `StoreError`, so the login page can say the service is down instead of answering 500.
+
+    Only the two answers the contract names are the user's fault: 401 `invalid_credentials` and
+    403 `inactive`/`locked`. Any other 401 or 403 (the store refusing the portal's own client
+    credentials, a proxy in the way) is a configuration error and must be loud, not look like a
+    wrong password.
+    """
+
+    # A real answer is a few kilobytes; a store streaming more is answering nonsense.
+    max_answer_bytes = 1 << 20
 
     def __init__(self, url=None, client_id=None, client_secret=None, timeout=None):
         self.url = url if url is not None else settings.ECOMMERCE_AUTH_URL
@@ -106,54 +122,116 @@ class HttpStore:
             log.error("e-commerce store: ECOMMERCE_AUTH_URL is not set")
             raise StoreError("ECOMMERCE_AUTH_URL is not set")
         try:
-            with urllib.request.urlopen(
-                self._request(login, password), timeout=self.timeout
-            ) as response:
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as exc:
-            status, raw = exc.code, exc.read()
-        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-            log.error("e-commerce store unreachable at %s: %s", self.url, exc)
-            raise StoreError(str(exc)) from exc
+            status, raw = self._post(login, password)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            # OSError covers refused and reset connections, DNS failures and timeouts
+            # (URLError and TimeoutError are OSErrors); HTTPException a garbled status line
+            # or a truncated body; ValueError a URL urllib cannot use.
+            log.error("e-commerce store call to %s failed: %r", self.url, exc)
+            raise StoreError(f"call failed: {exc!r}") from exc
 
-        if status in (401, 404):
+        error = _error_code(raw) if status in (401, 403) else None
+        if status == 401 and error == "invalid_credentials":
             raise InvalidCredentials
-        if status in (403, 423):
+        if status == 403 and error in ("inactive", "locked"):
             raise InactiveStoreUser
+        if status == 401 and error == "invalid_client":
+            log.error(
+                "e-commerce store refused the portal's client credentials; "
+                "check ECOMMERCE_CLIENT_ID and ECOMMERCE_CLIENT_SECRET"
+            )
+            raise StoreError("client credentials refused")
         if status != 200:
             log.error("e-commerce store answered HTTP %s: %.200r", status, raw)
             raise StoreError(f"HTTP {status}")
         try:
             return self._identity(json.loads(raw))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            log.error("e-commerce store answered malformed JSON (%s): %.200r", exc, raw)
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+            RecursionError,
+            ValidationError,
+        ) as exc:
+            log.error("e-commerce store answered malformed JSON (%r): %.200r", exc, raw)
             raise StoreError("malformed answer") from exc
+
+    def _post(self, login, password):
+        # urllib's timeout bounds connecting and each wait for bytes; the deadline also bounds
+        # a store that keeps the answer dribbling in, so a login never hangs a worker for long.
+        deadline = time.monotonic() + self.timeout
+        try:
+            response = urllib.request.urlopen(self._request(login, password), timeout=self.timeout)
+        except urllib.error.HTTPError as exc:
+            response = exc  # a 4xx or 5xx still carries the answer the contract gives meaning to
+        with response:
+            chunks, size = [], 0
+            while chunk := response.read1(64 * 1024):
+                size += len(chunk)
+                if size > self.max_answer_bytes:
+                    raise ValueError(f"answer longer than {self.max_answer_bytes} bytes")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"answer not complete after {self.timeout} s")
+                chunks.append(chunk)
+            return response.status, b"".join(chunks)
 
     @staticmethod
     def _identity(data):
+        from accounts.models import Reseller, ResellerAccount, User
+
+        def limit(model, name):
+            return model._meta.get_field(name).max_length
+
         user, reseller = data["user"], data["reseller"]
+        if not isinstance(data["accounts"], list):
+            raise TypeError("accounts must be a list")
         accounts = tuple(
-            StoreAccount(code=_text(a["code"]), cnpj=_text(a["cnpj"]), name=_text(a["name"]))
+            StoreAccount(
+                code=_text(a["code"], limit(ResellerAccount, "code")),
+                cnpj=_cnpj(a["cnpj"]),
+                name=_text(a["name"], limit(ResellerAccount, "name")),
+            )
             for a in data["accounts"]
         )
         if not isinstance(user["is_admin"], bool):
             raise TypeError("is_admin must be a boolean")
+        email = _text(user["email"], limit(User, "email")).lower()
+        validate_email(email)
         return StoreIdentity(
             login=_text(user["login"]),
-            email=_text(user["email"]).lower(),
-            name=_text(user["name"]),
+            email=email,
+            name=_text(user["name"], limit(User, "name")),
             is_admin=user["is_admin"],
-            reseller_cnpj=_text(reseller["cnpj"]),
-            reseller_name=_text(reseller["name"]),
-            reseller_code=_text(reseller["code"]),
+            reseller_cnpj=_cnpj(reseller["cnpj"]),
+            reseller_name=_text(reseller["name"], limit(Reseller, "name")),
+            reseller_code=_text(reseller["code"], limit(Reseller, "code")),
             accounts=accounts,
         )
 
 
-def _text(value):
+def _error_code(raw):
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data.get("error") if isinstance(data, dict) else None
+
+
+def _text(value, max_length=None):
     if not isinstance(value, str) or not value.strip():
         raise TypeError(f"expected a non-empty string, got {value!r}")
-    return value.strip()
+    value = value.strip()
+    if max_length is not None and len(value) > max_length:
+        # Too long for the portal's columns: PostgreSQL would refuse it mid-login.
+        raise ValueError(f"longer than {max_length} characters: {value!r}")
+    return value
+
+
+def _cnpj(value):
+    if not cnpj.is_valid(_text(value)):
+        raise ValueError(f"not a valid CNPJ: {value!r}")
+    return cnpj.strip(value)
 
 
 STORES = {"local": "accounts.store.LocalStore", "http": "accounts.store.HttpStore"}

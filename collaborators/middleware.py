@@ -3,6 +3,7 @@ from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_htmx.http import HttpResponseClientRedirect
 
 from collaborators.models import Collaborator
 
@@ -38,5 +39,9 @@ class CollaboratorMiddleware:
                             "Ask your reseller's administrator."
                         ),
                     )
-                    return redirect(reverse("account_login"))
+                    login_url = reverse("account_login")
+                    if getattr(request, "htmx", False):
+                        # A plain redirect would swap the login page into a fragment of the page.
+                        return HttpResponseClientRedirect(login_url)
+                    return redirect(login_url)
         return self.get_response(request)
