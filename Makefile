@@ -31,8 +31,10 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The same flags as .ci/check-messages, which fails when the catalogue is out of date.
 messages: install
-	$(PY) manage.py makemessages -l pt_BR --no-location --no-obsolete --ignore=.venv --ignore=tests
+	$(PY) manage.py makemessages -l pt_BR --no-location --no-obsolete \
+		--ignore=.venv --ignore=tests --ignore=bench --ignore=samples --ignore=test-artifacts
 	$(PY) manage.py compilemessages -l pt_BR --ignore=.venv
 
 check-messages: install

@@ -9,6 +9,9 @@ import pytest
 from django.core.cache import cache
 
 from collaborators.modules import Module
+
+# A hook for every test: keeps phase reports; no browser test may skip under REQUIRE_BROWSER=1.
+from tests.browser.hooks import pytest_runtest_makereport  # noqa: F401
 from tests.factories import (
     CollaboratorFactory,
     ResellerAccountFactory,
@@ -16,6 +19,12 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    # Staff and store users hash passwords; the production hasher would dominate the suite's time.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -89,3 +98,18 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def ecommerce_server(settings):
+    """A real e-commerce store on loopback (tests/ecommerce_server.py), with the portal's
+    settings pointing at it. The timeout is short so that the slow-store tests stay quick."""
+    from tests.ecommerce_server import EcommerceServer
+
+    with EcommerceServer() as server:
+        settings.ECOMMERCE_STORE = "http"
+        settings.ECOMMERCE_AUTH_URL = server.url
+        settings.ECOMMERCE_CLIENT_ID = server.client_id
+        settings.ECOMMERCE_CLIENT_SECRET = server.client_secret
+        settings.ECOMMERCE_TIMEOUT = 0.5
+        yield server

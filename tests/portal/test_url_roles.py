@@ -75,10 +75,30 @@ def _reverse(name, data):
     arg_names = list(re.compile(pattern.regex.pattern).groupindex) or ["object_id"]
     for candidate in ADMIN_ARGUMENT_CANDIDATES:
         try:
-            return reverse(name, kwargs={a: candidate for a in arg_names})
+            return reverse(name, kwargs=dict.fromkeys(arg_names, candidate))
         except Exception:  # noqa: BLE001, S112
             continue
     raise AssertionError(f"{name}: add a SAMPLES entry so this test can build its URL")
+
+
+def _admin_denies(name, user):
+    """True when the admin refuses this page to staff by design (a read-only model admin)."""
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    for model, model_admin in admin.site._registry.items():
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}_"
+        if name.startswith(prefix):
+            action = name.removeprefix(prefix)
+            request = RequestFactory().get("/")
+            request.user = user
+            checks = {
+                "add": model_admin.has_add_permission,
+                "delete": model_admin.has_delete_permission,
+                "change": model_admin.has_view_or_change_permission,
+            }
+            return action in checks and not checks[action](request)
+    return False
 
 
 def _expected(name, role):
@@ -120,7 +140,7 @@ def cast(alice, charlie, stella, reseller_a):
     return clients
 
 
-def _check(response, expected, name, role):
+def _check(response, expected, name, role, staff_denied=False):
     where = f"{name} as {role}"
     status = response.status_code
     if expected == OK:
@@ -138,8 +158,10 @@ def _check(response, expected, name, role):
         assert status == 302, f"{where}: expected a redirect to the admin login, got {status}"
         assert response.url.startswith(reverse("admin:login")), where
     elif expected == "staff_admin":
-        # Staff may open every admin page; sample ids may not exist (302/404), but never 403/500.
-        assert status in (200, 302, 404), f"{where}: got {status}"
+        if staff_denied:  # a read-only model admin refuses this page by design
+            assert status == 403, f"{where}: expected 403, got {status}"
+        else:  # sample ids may not exist (302/404), but never 403 or 500
+            assert status in (200, 302, 404), f"{where}: got {status}"
     elif expected.startswith("redirect:"):
         assert status == 302, f"{where}: expected a redirect, got {status}"
         assert response.url.split("?")[0] == reverse(expected.removeprefix("redirect:")), where
@@ -154,15 +176,16 @@ ADMIN_EXCEPTIONS = {
 
 
 @pytest.mark.parametrize("name", _url_names())
-def test_every_url_answers_every_role_as_expected(name, cast):
+def test_every_url_answers_every_role_as_expected(name, cast, stella):
     data = {}
+    staff_denied = _admin_denies(name, stella)
     url = _reverse(name, data)
     for role in ROLES:
         expected = _expected(name, role)
         if name in ADMIN_EXCEPTIONS and role == "staff":
             continue
         response = cast[role].get(url)
-        _check(response, expected, name, role)
+        _check(response, expected, name, role, staff_denied)
 
 
 def test_url_list_covers_the_portal_pages():
