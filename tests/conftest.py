@@ -5,7 +5,10 @@
 - charlie: reseller B's admin (the outsider); stella: distributor staff.
 """
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.core.cache import cache
 
 from collaborators.modules import Module
@@ -25,6 +28,19 @@ from tests.factories import (
 def _fast_password_hasher(settings):
     # Staff and store users hash passwords; the production hasher would dominate the suite's time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _initial_data_after_flush(request):
+    """Transactional tests flush every table, data migrations' rows too: put the companies back."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        migration = importlib.import_module("commissions.migrations.0002_companies")
+        migration.create_companies(apps, None)
 
 
 @pytest.fixture(autouse=True)
