@@ -32,7 +32,16 @@ from collaborators.models import AccessChange, Collaborator
 from collaborators.modules import Module
 from commissions.models import Commission, CommissionRequest, Company, Installment
 from nfreport.models import ServiceInvoice
-from orders.models import Carrier, Customer, Delivery, DeliveryEvent, Invoice, Order, OrderLine
+from orders.models import (
+    Carrier,
+    Customer,
+    Delivery,
+    DeliveryEvent,
+    Invoice,
+    Order,
+    OrderLine,
+    OrderMonth,
+)
 from portal import cnpj
 from portal.models import StatusChange
 
@@ -567,6 +576,7 @@ class Builder:
         self.build_installments()
         self.build_requests()
         self.build_history()
+        OrderMonth.objects.refresh(a.pk for accounts in self.accounts.values() for a in accounts)
         return self.counts
 
     # -- who --------------------------------------------------------------------------------------

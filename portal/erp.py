@@ -29,7 +29,16 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import ResellerAccount
 from commissions.models import Commission, Company, Installment
-from orders.models import Carrier, Customer, Delivery, DeliveryEvent, Invoice, Order, OrderLine
+from orders.models import (
+    Carrier,
+    Customer,
+    Delivery,
+    DeliveryEvent,
+    Invoice,
+    Order,
+    OrderLine,
+    OrderMonth,
+)
 from portal import cnpj
 from portal.lifecycle import IllegalTransition
 
@@ -247,6 +256,8 @@ class Kind:
     on_create: Callable | None = None
     # (obj, row, run) -> bool: side effects after the upsert; True if it changed anything.
     after_save: Callable | None = None
+    # (rows): keeps derived data in step once every row of a good file is written.
+    after_file: Callable | None = None
     select_related: tuple = ()
 
     @cached_property
@@ -352,6 +363,11 @@ def _release_commission(installment, row, run):
     return True
 
 
+def _recount_order_months(rows):
+    accounts = {row.refs["account"].pk for row in rows if row.refs.get("account")}
+    OrderMonth.objects.refresh(accounts)
+
+
 _EVENT_COLUMNS = ("event_at", "event_description", "event_location")
 # Where a DeliveryEvent field's errors point in the file.
 _EVENT_FIELD_COLUMNS = dict(
@@ -445,6 +461,7 @@ KINDS = {
                 Column("total", decimal),
             ),
             refs=(ACCOUNT, CUSTOMER),
+            after_file=_recount_order_months,
         ),
         Kind(
             "order_lines",
@@ -894,6 +911,8 @@ def import_file(*, kind, path):
         )
         if result.errors:
             transaction.set_rollback(True)
+        elif spec.after_file:
+            spec.after_file(rows)
     if result.errors:
         result.created = result.updated = result.unchanged = 0
     return result

@@ -64,7 +64,11 @@ class LifecycleMixin:
             for name, value in updates.items():
                 setattr(self, name, value)
             type(self)._base_manager.filter(pk=self.pk).update(**updates)
+            self.after_transition(frm, to)
             return StatusChange.record(self, field=field, frm=frm, to=to, by=by, reason=reason)
+
+    def after_transition(self, frm, to):
+        """Runs inside the transition's transaction; models keep derived data in step here."""
 
     def status_history(self):
         from portal.models import StatusChange

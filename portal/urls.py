@@ -1,6 +1,6 @@
 from allauth.account import views as allauth_views
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from accounts.forms import StaffLoginForm
 from portal import views
@@ -12,5 +12,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("entrar/", allauth_views.login, name="account_login"),
     path("sair/", allauth_views.logout, name="account_logout"),
+    path("pedidos/", include("orders.urls")),
     path("admin/", admin.site.urls),
 ]

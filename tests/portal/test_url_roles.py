@@ -8,11 +8,12 @@ declares; any other view must be described in EXPECTED, or this test fails and s
 import re
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from collaborators.modules import Module
-from tests.factories import CollaboratorFactory, UserFactory
+from tests.factories import CollaboratorFactory, InvoiceFactory, OrderFactory, UserFactory
 
 ROLES = ["anonymous", "no_modules", *(f"module:{m}" for m in Module.values), "admin"]
 ROLES += ["other_admin", "staff"]
@@ -61,7 +62,19 @@ def _callback(name):
 
 # Sample arguments for admin URLs; a reseller view with arguments provides a SAMPLES entry.
 ADMIN_ARGUMENT_CANDIDATES = ["1", "accounts", "auth"]
-SAMPLES = {}
+SAMPLES = {
+    "orders:detail": lambda data: {"number": data["order"].number},
+    "orders:invoice_file": lambda data: {"pk": data["invoice"].pk, "kind": "pdf"},
+}
+
+
+@pytest.fixture
+def sample_data(account_a, settings, tmp_path):
+    """One object of reseller A behind every URL with arguments."""
+    settings.MEDIA_ROOT = tmp_path
+    invoice = InvoiceFactory(order=OrderFactory(account=account_a))
+    invoice.pdf.save("danfe.pdf", ContentFile(b"%PDF-1.4 sample"))
+    return {"order": invoice.order, "invoice": invoice}
 
 
 def _reverse(name, data):
@@ -176,8 +189,8 @@ ADMIN_EXCEPTIONS = {
 
 
 @pytest.mark.parametrize("name", _url_names())
-def test_every_url_answers_every_role_as_expected(name, cast, stella):
-    data = {}
+def test_every_url_answers_every_role_as_expected(name, cast, stella, sample_data):
+    data = sample_data
     staff_denied = _admin_denies(name, stella)
     url = _reverse(name, data)
     for role in ROLES:

@@ -1,0 +1,149 @@
+"""The one list-page pattern (DESIGN §6): a FilterSet, a Table, a page-size selector, htmx swaps
+and the consolidated xlsx report of exactly the filtered rows, in the table's order.
+
+A list view names its model, module, FilterSet and Table; everything else is shared:
+
+    class OrderListView(ListPageView):
+        model = Order
+        module = Module.ORDERS
+        filterset_class = OrderFilterSet
+        table_class = OrderTable
+        export_filename = "pedidos"
+"""
+
+from urllib.parse import urlencode
+
+from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django_tables2.paginators import LazyPaginator
+
+from collaborators.access import ModuleRequiredMixin
+from portal import xlsx
+
+PER_PAGE_CHOICES = (10, 25, 50, 100)
+DEFAULT_PER_PAGE = PER_PAGE_CHOICES[0]
+# Deeper pages than this are refused: OFFSET grows with the page, and nobody pages that far.
+MAX_PAGE = 10_000
+RESULTS_ID = "list-results"
+
+
+class ListState:
+    """What one request asks of a list: the filtered rows, the sort, the page and its size."""
+
+    def __init__(self, view, params):
+        self.view = view
+        self.params = params
+        self.errors = []
+        request = view.request
+        self.filterset = view.filterset_class(
+            params or None, queryset=view.get_queryset(), request=request
+        )
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            self.queryset = self.filterset.queryset.none()
+        else:
+            self.queryset = self.filterset.qs
+        self.per_page = self._per_page(params.get("per_page"))
+        self.page = self._page(params.get("page"))
+
+    def _per_page(self, raw):
+        if raw in (None, ""):
+            return DEFAULT_PER_PAGE
+        if raw.isdigit() and int(raw) in PER_PAGE_CHOICES:
+            return int(raw)
+        self.errors.append(
+            _("Choose %(choices)s items per page.")
+            % {"choices": ", ".join(str(c) for c in PER_PAGE_CHOICES)}
+        )
+        return DEFAULT_PER_PAGE
+
+    def _page(self, raw):
+        if raw in (None, ""):
+            return 1
+        if raw.isdigit() and 1 <= int(raw) <= MAX_PAGE:
+            return int(raw)
+        self.errors.append(_("The page number “%(page)s” does not exist.") % {"page": raw[:20]})
+        return 1
+
+    def _table(self, queryset):
+        table_class = self.view.table_class
+        kwargs = {"request": self.view.request}
+        order = self.params.get(table_class._meta.order_by_field)
+        if order:
+            kwargs["order_by"] = order  # else the table's Meta.order_by
+        return table_class(queryset, **kwargs)
+
+    def table(self):
+        table = self._table(self.view.table_class.for_list(self.queryset))
+        try:
+            table.paginate(paginator_class=LazyPaginator, per_page=self.per_page, page=self.page)
+        except (EmptyPage, PageNotAnInteger):
+            self.errors.append(
+                _("The page number “%(page)s” does not exist.") % {"page": self.page}
+            )
+            table.paginate(paginator_class=LazyPaginator, per_page=self.per_page, page=1)
+        return table
+
+    def export_queryset(self):
+        """The filtered rows in the table's order: what the report exports."""
+        return self._table(self.view.table_class.for_export(self.queryset)).data.data
+
+
+class ListPageView(ModuleRequiredMixin, View):
+    model = None
+    filterset_class = None
+    table_class = None
+    template_name = "portal/list_page.html"
+    results_template_name = "portal/list_results.html"
+    title = ""
+    intro = ""
+    row_hint = gettext_lazy("Click a row to see its details.")
+    export_filename = "relatorio"
+
+    def get_queryset(self):
+        return self.model.objects.visible_to(self.request.user)
+
+    def state(self, params=None):
+        return ListState(self, self.request.GET if params is None else params)
+
+    def get(self, request, *args, **kwargs):
+        state = self.state()
+        if request.GET.get("export") == "xlsx":
+            if state.filterset.is_bound and not state.filterset.is_valid():
+                # A report of nothing would look like "no rows"; show the errors instead.
+                return self.render_page(state)
+            return xlsx.table_response(
+                self.table_class, state.export_queryset(), self.export_filename
+            )
+        return self.render_page(state)
+
+    def render_page(self, state):
+        request = self.request
+        table = state.table()
+        query = {k: v for k, v in state.params.items() if k not in ("page", "export") and v}
+        context = {
+            "title": self.title,
+            "intro": self.intro,
+            "row_hint": self.row_hint,
+            "filter": state.filterset,
+            "table": table,
+            "errors": state.errors,
+            "per_page": state.per_page,
+            "per_page_choices": PER_PAGE_CHOICES,
+            "results_id": RESULTS_ID,
+            "export_url": f"?{urlencode({**query, 'export': 'xlsx'})}",
+            "clear_url": request.path,
+            "has_filters": any(k not in ("per_page", "sort") for k in query),
+        }
+        if request.htmx and request.htmx.target == RESULTS_ID:
+            return render(request, self.results_template_name, context)
+        return render(request, self.template_name, context)
+
+    @classmethod
+    def count_for(cls, request, params):
+        """The number of rows the list shows for `params`: the dashboard tiles use this."""
+        view = cls()
+        view.setup(request)
+        return view.state(params).queryset.count()
