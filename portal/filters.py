@@ -5,13 +5,19 @@ import datetime as dt
 
 import django_filters
 from django import forms
-from django.core.validators import RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal import cnpj
 
 digits_only = RegexValidator(r"^[0-9]+$", _("Use digits only."), code="digits")
+
+# The day's first or last moment of 9999-12-31 (or 0001-01-01) does not exist in UTC, so dates
+# outside these bounds would overflow in the database adapter; nobody searches them anyway.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
 
 
 class DateInput(forms.DateInput):
@@ -29,6 +35,9 @@ class DateBoundFilter(django_filters.DateFilter):
         self.bound = bound
         kwargs.setdefault("lookup_expr", "gte" if bound == "from" else "lte")
         kwargs.setdefault("widget", DateInput)
+        kwargs.setdefault(
+            "validators", [MinValueValidator(EARLIEST_DATE), MaxValueValidator(LATEST_DATE)]
+        )
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
@@ -87,6 +96,10 @@ class PortalFilterSet(django_filters.FilterSet):
                 start, end = data.get(name), data.get(f"{stem}_to")
                 if start and end and start > end:
                     self.form.add_error(
-                        f"{stem}_to", _("The end date must not be before the start date.")
+                        f"{stem}_to",
+                        ValidationError(
+                            _("The end date must not be before the start date."),
+                            code="date_order",
+                        ),
                     )
         return data

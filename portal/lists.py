@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -28,6 +29,37 @@ DEFAULT_PER_PAGE = PER_PAGE_CHOICES[0]
 # Deeper pages than this are refused: OFFSET grows with the page, and nobody pages that far.
 MAX_PAGE = 10_000
 RESULTS_ID = "list-results"
+
+
+def _small_number(raw):
+    """`raw` as a number if it is a few ASCII digits, else None.
+
+    str.isdigit() also accepts "²" and other digits that int() refuses, and int() refuses
+    strings of thousands of digits: both would otherwise answer 500.
+    """
+    if raw.isascii() and raw.isdigit() and len(raw) <= 9:
+        return int(raw)
+    return None
+
+
+def _with_tiebreaker(queryset):
+    """`queryset` ordered down to the row.
+
+    Sorting by a column with equal values (a status, a day) leaves the order of those rows to
+    the database, which may change between two queries: OFFSET pages would then repeat some rows
+    and skip others, and the report would not follow the list. The primary key settles ties.
+    """
+    query = queryset.query
+    ordering = tuple(
+        query.order_by or (query.get_meta().ordering if query.default_ordering else ())
+    )
+    if any(key in ("pk", "-pk", "id", "-id") for key in ordering):
+        return queryset
+    first = ordering[0] if ordering else "pk"
+    descending = (
+        first.startswith("-") if isinstance(first, str) else getattr(first, "descending", False)
+    )
+    return queryset.order_by(*ordering, "-pk" if descending else "pk")
 
 
 class ListState:
@@ -51,7 +83,7 @@ class ListState:
     def _per_page(self, raw):
         if raw in (None, ""):
             return DEFAULT_PER_PAGE
-        if raw.isdigit() and int(raw) in PER_PAGE_CHOICES:
+        if _small_number(raw) in PER_PAGE_CHOICES:
             return int(raw)
         self.errors.append(
             _("Choose %(choices)s items per page.")
@@ -62,18 +94,21 @@ class ListState:
     def _page(self, raw):
         if raw in (None, ""):
             return 1
-        if raw.isdigit() and 1 <= int(raw) <= MAX_PAGE:
-            return int(raw)
+        number = _small_number(raw)
+        if number is not None and 1 <= number <= MAX_PAGE:
+            return number
         self.errors.append(_("The page number “%(page)s” does not exist.") % {"page": raw[:20]})
         return 1
 
     def _table(self, queryset):
         table_class = self.view.table_class
-        kwargs = {"request": self.view.request}
-        order = self.params.get(table_class._meta.order_by_field)
-        if order:
-            kwargs["order_by"] = order  # else the table's Meta.order_by
-        return table_class(queryset, **kwargs)
+        # Not Table(request=...): that runs RequestConfig, which pages with Django's Paginator
+        # (a COUNT of every filtered row) and trusts the raw page and per_page parameters.
+        order_by = self.params.get(table_class._meta.order_by_field) or None  # None: Meta.order_by
+        table = table_class(queryset, order_by=order_by)
+        table.request = self.view.request
+        table.data.data = _with_tiebreaker(table.data.data)
+        return table
 
     def table(self):
         table = self._table(self.view.table_class.for_list(self.queryset))
@@ -124,6 +159,7 @@ class ListPageView(ModuleRequiredMixin, View):
         table = state.table()
         query = {k: v for k, v in state.params.items() if k not in ("page", "export") and v}
         context = {
+            "view": self,  # the templates read filter_title and search_label from it
             "title": self.title,
             "intro": self.intro,
             "row_hint": self.row_hint,
@@ -138,8 +174,12 @@ class ListPageView(ModuleRequiredMixin, View):
             "has_filters": any(k not in ("per_page", "sort") for k in query),
         }
         if request.htmx and request.htmx.target == RESULTS_ID:
-            return render(request, self.results_template_name, context)
-        return render(request, self.template_name, context)
+            response = render(request, self.results_template_name, context)
+        else:
+            response = render(request, self.template_name, context)
+        # One URL answers with a whole page or only the results: a cache must tell them apart.
+        patch_vary_headers(response, ("HX-Request", "HX-Target"))
+        return response
 
     @classmethod
     def count_for(cls, request, params):

@@ -11,7 +11,9 @@ class PortalTable(tables.Table):
         template_name = "portal/table.html"
         attrs = {
             "class": "table table-hover align-middle portal-table",
-            "td": {"data-label": lambda column: column.header},
+            # django-tables2 passes `bound_column` (by that name) to callables in attrs. A column
+            # that sets its own attrs={"td": ...} replaces this, so it must repeat the label.
+            "td": {"data-label": lambda bound_column: bound_column.header},
         }
 
     @classmethod
