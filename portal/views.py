@@ -1,6 +1,7 @@
 from django.shortcuts import redirect, render
 
 from collaborators.access import collaborator_required
+from portal import dashboard
 
 
 def home(request):
@@ -14,4 +15,8 @@ def _home(request):
     collaborator = request.collaborator
     if not collaborator.has_any_module():
         return render(request, "portal/welcome.html")
-    return render(request, "portal/home.html", {"tiles": []})
+    return render(
+        request,
+        "portal/home.html",
+        {"tiles": dashboard.tiles_for(request), "chart": dashboard.order_chart(request)},
+    )
