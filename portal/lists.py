@@ -136,9 +136,15 @@ class ListPageView(ModuleRequiredMixin, View):
     intro = ""
     row_hint = gettext_lazy("Click a row to see its details.")
     export_filename = "relatorio"
+    # Figures about every filtered row (a count, a sum), shown above the table when set.
+    summary_template_name = None
 
     def get_queryset(self):
         return self.model.objects.visible_to(self.request.user)
+
+    def summary(self, queryset):
+        """The context of `summary_template_name` for the filtered rows `queryset`."""
+        return None
 
     def state(self, params=None):
         return ListState(self, self.request.GET if params is None else params)
@@ -172,6 +178,8 @@ class ListPageView(ModuleRequiredMixin, View):
             "export_url": f"?{urlencode({**query, 'export': 'xlsx'})}",
             "clear_url": request.path,
             "has_filters": any(k not in ("per_page", "sort") for k in query),
+            "summary_template_name": self.summary_template_name,
+            "summary": self.summary(state.queryset) if self.summary_template_name else None,
         }
         if request.htmx and request.htmx.target == RESULTS_ID:
             response = render(request, self.results_template_name, context)
