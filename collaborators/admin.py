@@ -3,19 +3,10 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from collaborators.models import AccessChange, Collaborator, ModuleGrant
+from collaborators.services import access_snapshot
 from portal.admin import PortalModelAdmin, ReadOnlyAdminMixin, reseller_filter
 
 ADMIN_REASON = "Django admin"
-
-
-def access_snapshot(collaborator):
-    """The access fields in the shape that AccessChange keeps (see accounts.services)."""
-    modules = ModuleGrant.objects.filter(collaborator=collaborator).values_list("module", flat=True)
-    return {
-        "is_admin": collaborator.is_admin,
-        "is_active": collaborator.is_active,
-        "modules": sorted(modules),
-    }
 
 
 class ModuleGrantInline(admin.TabularInline):
