@@ -1,8 +1,13 @@
 from django.conf import settings
-from django.db import models
+from django.contrib.contenttypes.models import ContentType
+from django.db import IntegrityError, models, transaction
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orders.models import month_of
 from portal.fields import CNPJField, MoneyField
 from portal.lifecycle import Lifecycle, LifecycleMixin
 from portal.scoping import reseller_scope
@@ -97,6 +102,17 @@ class CommissionQuerySet(models.QuerySet):
     def visible_to(self, user):
         return reseller_scope(self, user, "account__reseller_id")
 
+    def overdue(self, today=None):
+        """Commissions whose installment is past due and not paid by the customer."""
+        return self.filter(overdue_q(today))
+
+    def not_overdue(self, today=None):
+        return self.exclude(overdue_q(today))
+
+    def totals(self):
+        """{"count", "net_total"} of these commissions, in one aggregate query."""
+        return self.aggregate(count=Count("pk"), net_total=Sum("net_amount"))
+
 
 class Commission(LifecycleMixin, models.Model):
     class Status(models.TextChoices):
@@ -188,6 +204,129 @@ class Commission(LifecycleMixin, models.Model):
 
     def get_absolute_url(self):
         return reverse("commissions:detail", args=[self.pk])
+
+    def after_transition(self, frm, to):
+        CommissionMonth.objects.record(self, frm, to)
+
+
+# A commission still waits for its installment's payment in these statuses; once cancelled or
+# reversed, its unpaid installment is no longer owed.
+AWAITING_PAYMENT = (
+    Commission.Status.PROVISIONED,
+    Commission.Status.ON_HOLD,
+    Commission.Status.RELEASED,
+)
+
+
+def overdue_q(today=None):
+    return Q(
+        installment__paid_date__isnull=True,
+        installment__due_date__lt=today or timezone.localdate(),
+        status__in=AWAITING_PAYMENT,
+    )
+
+
+def charted_status(frm, to):
+    """The status a move counts under in CommissionMonth, or None.
+
+    A release counts once: a commission that goes back to released after a refused NF or a
+    cancelled request was already counted when it was first released.
+    """
+    if to == Commission.Status.PAID:
+        return to
+    if to == Commission.Status.RELEASED and frm in (
+        Commission.Status.PROVISIONED,
+        Commission.Status.ON_HOLD,
+    ):
+        return to
+    return None
+
+
+class CommissionMonthQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return reseller_scope(self, user, "account__reseller_id")
+
+    def record(self, commission, frm, to):
+        """One commission moved now: count it if the move is a release or a payment."""
+        status = charted_status(frm, to)
+        if status is None:
+            return
+        key = {"account_id": commission.account_id, "month": month_of(timezone.now())}
+        if self.filter(**key, status=status).update(count=F("count") + 1):
+            return
+        try:
+            with transaction.atomic():
+                self.create(**key, status=status, count=1)
+        except IntegrityError:  # another transaction created the row first
+            self.filter(**key, status=status).update(count=F("count") + 1)
+
+    def refresh(self, account_ids):
+        """Recounts every month of these accounts from the status history (after bulk loads)."""
+        from portal.models import StatusChange
+
+        account_ids = list(account_ids)
+        commissions = Commission.objects.filter(account_id__in=account_ids)
+        rows = (
+            StatusChange.objects.filter(
+                content_type=ContentType.objects.get_for_model(Commission),
+                object_id__in=commissions.values("pk"),
+            )
+            .filter(
+                Q(to_status=Commission.Status.PAID)
+                | Q(
+                    to_status=Commission.Status.RELEASED,
+                    from_status__in=[Commission.Status.PROVISIONED, Commission.Status.ON_HOLD],
+                )
+            )
+            .annotate(
+                account_id=models.Subquery(
+                    commissions.filter(pk=models.OuterRef("object_id")).values("account_id")
+                ),
+                month=TruncMonth("changed_at"),
+            )
+            .values("account_id", "month", "to_status")
+            .annotate(count=Count("pk"))
+            .order_by()
+        )
+        self.filter(account_id__in=account_ids).delete()
+        self.bulk_create(
+            CommissionMonth(
+                account_id=row["account_id"],
+                month=month_of(row["month"]),
+                status=row["to_status"],
+                count=row["count"],
+            )
+            for row in rows
+        )
+
+
+class CommissionMonth(models.Model):
+    """Commissions released and paid per account and month: the dashboard chart reads this
+    instead of the status history. Transitions keep it in step; bulk loads call refresh."""
+
+    account = models.ForeignKey(
+        "accounts.ResellerAccount", on_delete=models.CASCADE, related_name="+"
+    )
+    month = models.DateField()
+    status = models.CharField(
+        max_length=20,
+        choices=[(s.value, s.label) for s in (Commission.Status.RELEASED, Commission.Status.PAID)],
+    )
+    count = models.IntegerField(default=0)
+
+    objects = CommissionMonthQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("commissions per month")
+        verbose_name_plural = _("commissions per month")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "month", "status"], name="unique_commission_month"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.account_id} {self.month:%Y-%m} {self.status}: {self.count}"
 
 
 class CommissionRequestQuerySet(models.QuerySet):

@@ -3,23 +3,12 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.models import ResellerAccount
 from orders.models import Delivery, Invoice, Order
-from portal.filters import DateBoundFilter, PortalFilterSet, digits_only
-
-
-def _accounts(request):
-    return (
-        ResellerAccount.objects.visible_to(request.user)
-        if request
-        else ResellerAccount.objects.none()
-    )
+from portal.filters import AccountFilter, DateBoundFilter, PortalFilterSet, digits_only
 
 
 class OrderFilterSet(PortalFilterSet):
-    account = django_filters.ModelChoiceFilter(
-        label=_("Reseller"), queryset=_accounts, empty_label=_("Consolidated")
-    )
+    account = AccountFilter()
     status = django_filters.ChoiceFilter(
         label=pgettext_lazy("column", "Order status"),
         choices=Order.Status.choices,

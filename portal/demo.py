@@ -30,7 +30,7 @@ from django.utils import timezone
 from accounts.models import EcommerceUser, Reseller, ResellerAccount, User
 from collaborators.models import AccessChange, Collaborator
 from collaborators.modules import Module
-from commissions.models import Commission, CommissionRequest, Company, Installment
+from commissions.models import Commission, CommissionMonth, CommissionRequest, Company, Installment
 from nfreport.models import ServiceInvoice
 from orders.models import (
     Carrier,
@@ -61,6 +61,7 @@ COMPLIANCE_OK = "Aprovada pelo compliance."
 REFUSAL_REASON = "O tomador da NFS-e não é a companhia IMT (CNPJ 06.241.557/0001-09)."
 CANCEL_REASON = "Solicitação cancelada pela revenda."
 REVERSAL_REASON = "Estorno: mercadoria devolvida pelo cliente."
+RELEASE_REASON = "Pagamento do cliente identificado."
 RETURN_REASON = "Mercadoria devolvida pelo destinatário."
 
 OrderStatus = Order.Status
@@ -576,7 +577,9 @@ class Builder:
         self.build_installments()
         self.build_requests()
         self.build_history()
-        OrderMonth.objects.refresh(a.pk for accounts in self.accounts.values() for a in accounts)
+        account_ids = [a.pk for accounts in self.accounts.values() for a in accounts]
+        OrderMonth.objects.refresh(account_ids)
+        CommissionMonth.objects.refresh(account_ids)
         return self.counts
 
     # -- who --------------------------------------------------------------------------------------
@@ -1036,6 +1039,11 @@ class Builder:
                     when = self.at(self.clip(plan.issued + 60 * DAY), 11)
                     frm, to = CStatus.ON_HOLD, CStatus.RELEASED if paid else CStatus.PROVISIONED
                     self.record(commission, frm, to, when, by=staff, reason=COMPLIANCE_OK)
+                elif status == CStatus.RELEASED:
+                    # The ERP's payment file of the next morning releases it.
+                    when = self.at(self.clip(paid + DAY), 7)
+                    reason = RELEASE_REASON
+                    self.record(commission, CStatus.PROVISIONED, status, when, reason=reason)
         Installment.objects.bulk_create(
             [c.installment for c in self.commission_plans], batch_size=BATCH
         )
@@ -1155,6 +1163,11 @@ class Builder:
                     )
                     continue
                 c.commission.request = request
+                before = CStatus.RELEASED
+                for step in path:  # the commission follows its request
+                    if (after := REQUEST_TO_COMMISSION[step]) != before:
+                        self.record(c.commission, before, after, *moments[step])
+                        before = after
                 if status == RStatus.PAID:
                     c.commission.payment_date = moments[RStatus.PAID][0].date()
                     c.commission.payment_document = str(payment_document)

@@ -13,5 +13,7 @@ urlpatterns = [
     path("entrar/", allauth_views.login, name="account_login"),
     path("sair/", allauth_views.logout, name="account_logout"),
     path("pedidos/", include("orders.urls")),
+    path("comissoes/", include("commissions.urls")),
+    path("colaboradores/", include("collaborators.urls")),
     path("admin/", admin.site.urls),
 ]

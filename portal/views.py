@@ -18,5 +18,9 @@ def _home(request):
     return render(
         request,
         "portal/home.html",
-        {"tiles": dashboard.tiles_for(request), "chart": dashboard.order_chart(request)},
+        {
+            "tiles": dashboard.tiles_for(request),
+            "chart": dashboard.order_chart(request),
+            "commission_chart": dashboard.commission_chart(request),
+        },
     )

@@ -13,7 +13,14 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from collaborators.modules import Module
-from tests.factories import CollaboratorFactory, InvoiceFactory, OrderFactory, UserFactory
+from tests.factories import (
+    CollaboratorFactory,
+    CommissionFactory,
+    InstallmentFactory,
+    InvoiceFactory,
+    OrderFactory,
+    UserFactory,
+)
 
 ROLES = ["anonymous", "no_modules", *(f"module:{m}" for m in Module.values), "admin"]
 ROLES += ["other_admin", "staff"]
@@ -65,6 +72,10 @@ ADMIN_ARGUMENT_CANDIDATES = ["1", "accounts", "auth"]
 SAMPLES = {
     "orders:detail": lambda data: {"number": data["order"].number},
     "orders:invoice_file": lambda data: {"pk": data["invoice"].pk, "kind": "pdf"},
+    "commissions:detail": lambda data: {"pk": data["commission"].pk},
+    "collaborators:edit": lambda data: {"pk": data["collaborator"].pk},
+    "collaborators:deactivate": lambda data: {"pk": data["collaborator"].pk},
+    "collaborators:reactivate": lambda data: {"pk": data["collaborator"].pk},
 }
 
 
@@ -74,7 +85,14 @@ def sample_data(account_a, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     invoice = InvoiceFactory(order=OrderFactory(account=account_a))
     invoice.pdf.save("danfe.pdf", ContentFile(b"%PDF-1.4 sample"))
-    return {"order": invoice.order, "invoice": invoice}
+    collaborator = CollaboratorFactory(user=UserFactory(), reseller=account_a.reseller)
+    commission = CommissionFactory(installment=InstallmentFactory(account=account_a))
+    return {
+        "order": invoice.order,
+        "invoice": invoice,
+        "collaborator": collaborator,
+        "commission": commission,
+    }
 
 
 def _reverse(name, data):

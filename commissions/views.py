@@ -1,0 +1,60 @@
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
+
+from collaborators.access import module_required
+from collaborators.modules import Module
+from commissions.filters import CommissionFilterSet
+from commissions.models import Commission
+from commissions.tables import CommissionTable
+from portal.lists import ListPageView
+
+
+class CommissionListView(ListPageView):
+    model = Commission
+    module = Module.COMMISSIONS_TRACK
+    filterset_class = CommissionFilterSet
+    table_class = CommissionTable
+    title = _("Track commissions")
+    intro = _(
+        "Follow the status of all your commissions on this page. You can filter the rows in the "
+        "table and download reports of the results."
+    )
+    filter_title = _("Filter commissions")
+    search_label = _("Search commissions")
+    row_hint = _("Click a commission to see its details.")
+    export_filename = "comissoes"
+    summary_template_name = "commissions/commission_totals.html"
+
+    def summary(self, queryset):
+        return queryset.totals()
+
+
+@module_required(Module.COMMISSIONS_TRACK)
+def commission_detail(request, pk):
+    commission = get_object_or_404(
+        Commission.objects.visible_to(request.user).select_related(
+            "account", "company", "installment__customer", "request"
+        ),
+        pk=pk,
+    )
+    labels = dict(Commission.Status.choices)
+    history = [
+        (
+            change,
+            labels.get(change.from_status, change.from_status),
+            labels.get(change.to_status, change.to_status),
+        )
+        for change in commission.status_history()
+    ]
+    return render(
+        request,
+        "commissions/commission_detail.html",
+        {
+            "commission": commission,
+            "installment": commission.installment,
+            "service_invoice": commission.request.service_invoices.first()
+            if commission.request
+            else None,
+            "history": history,
+        },
+    )
