@@ -37,15 +37,6 @@ def commission_detail(request, pk):
         ),
         pk=pk,
     )
-    labels = dict(Commission.Status.choices)
-    history = [
-        (
-            change,
-            labels.get(change.from_status, change.from_status),
-            labels.get(change.to_status, change.to_status),
-        )
-        for change in commission.status_history()
-    ]
     return render(
         request,
         "commissions/commission_detail.html",
@@ -55,6 +46,6 @@ def commission_detail(request, pk):
             "service_invoice": commission.request.service_invoices.first()
             if commission.request
             else None,
-            "history": history,
+            "history": commission.labelled_status_history(),
         },
     )

@@ -40,7 +40,7 @@ def order_detail(request, number):
             "invoices": order.invoices.all(),
             "delivery": delivery,
             "events": delivery.events.all() if delivery else [],
-            "history": order.status_history(),
+            "history": order.labelled_status_history(),
         },
     )
 

@@ -75,6 +75,16 @@ class LifecycleMixin:
 
         return StatusChange.objects.for_object(self)
 
+    def labelled_status_history(self):
+        """(change, from label, to label) for each move, for the detail pages."""
+        labels = dict(self._meta.get_field(self.lifecycle.field).flatchoices)
+        return [
+            (change, labels.get(change.from_status, change.from_status), labels[change.to_status])
+            if change.to_status in labels
+            else (change, change.from_status, change.to_status)
+            for change in self.status_history()
+        ]
+
     def _transition_labels(self, frm, to):
         labels = dict(self._meta.get_field(self.lifecycle.field).flatchoices)
         return {
