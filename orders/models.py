@@ -80,6 +80,9 @@ class Order(LifecycleMixin, models.Model):
             models.Index(fields=["account", "-created_at"]),
             models.Index(fields=["account", "status", "-created_at"]),
             models.Index(fields=["status", "-created_at"]),
+            # "Consolidado" spans several accounts; walking this index backwards gives the
+            # list's default order without sorting every order (bench/README.md, section 1).
+            models.Index(fields=["-created_at", "-id"], name="order_created_idx"),
         ]
 
     def __str__(self):
