@@ -87,13 +87,19 @@ def admin_change_refusal(*, actor, collaborator, is_admin):
     if not actor.is_admin:
         return _("Only an administrator can grant or revoke administrator access.")
     if not is_admin:
-        if is_last_active_admin(collaborator):
-            return _(
-                "%(name)s is the reseller's last active administrator: "
-                "make someone else an administrator first."
-            ) % {"name": collaborator}
+        if refusal := _last_admin_refusal(collaborator):
+            return refusal
         if collaborator.pk == actor.pk:
             return _("You cannot revoke your own administrator access.")
+    return None
+
+
+def _last_admin_refusal(collaborator):
+    if is_last_active_admin(collaborator):
+        return _(
+            "%(name)s is the reseller's last active administrator: "
+            "make someone else an administrator first."
+        ) % {"name": collaborator}
     return None
 
 
@@ -103,11 +109,8 @@ def deactivation_refusal(*, actor, collaborator):
         return refusal
     if not collaborator.is_active:
         return _("The access of %(name)s is already deactivated.") % {"name": collaborator}
-    if is_last_active_admin(collaborator):
-        return _(
-            "%(name)s is the reseller's last active administrator: "
-            "make someone else an administrator first."
-        ) % {"name": collaborator}
+    if refusal := _last_admin_refusal(collaborator):
+        return refusal
     if collaborator.pk == actor.pk:
         return _("You cannot deactivate your own access.")
     return None
