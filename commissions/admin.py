@@ -71,7 +71,7 @@ class CommissionAdmin(LifecycleAdmin):
         "sale_type",
         reseller_filter("account__reseller"),
         account_filter("account"),
-        "installment__issue_date",
+        "issue_date",
         "installment__due_date",
         "payment_date",
     )
@@ -82,8 +82,7 @@ class CommissionAdmin(LifecycleAdmin):
     )
     list_select_related = ("installment", "account", "company")
     autocomplete_fields = ("installment", "account", "request")
-    # The model orders by the installment's issue date, a join; the admin keeps to one table.
-    ordering = ("-pk",)
+    ordering = ("-issue_date", "-pk")
     show_full_result_count = False
     actions = [
         transition_action(Commission.Status.RELEASED, _("Release")),

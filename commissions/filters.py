@@ -42,12 +42,8 @@ class CommissionFilterSet(PortalFilterSet):
             attrs={"placeholder": _("Type the invoice no."), "inputmode": "numeric"}
         ),
     )
-    issued_from = DateBoundFilter(
-        label=_("Issued from"), field_name="installment__issue_date", bound="from"
-    )
-    issued_to = DateBoundFilter(
-        label=_("Issued until"), field_name="installment__issue_date", bound="to"
-    )
+    issued_from = DateBoundFilter(label=_("Issued from"), field_name="issue_date", bound="from")
+    issued_to = DateBoundFilter(label=_("Issued until"), field_name="issue_date", bound="to")
     due_from = DateBoundFilter(
         label=_("Due from"), field_name="installment__due_date", bound="from"
     )

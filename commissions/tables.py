@@ -27,7 +27,7 @@ class CommissionTable(PortalTable):
     installment = tables.Column(verbose_name=_("Installment"), accessor="installment__number")
     company = tables.Column(verbose_name=_("Company"), accessor="company__code")
     issue_date = tables.DateColumn(
-        verbose_name=_("Issued on"), accessor="installment__issue_date", format="d/m/Y"
+        verbose_name=_("Issued on"), accessor="issue_date", format="d/m/Y"
     )
     due_date = tables.DateColumn(
         verbose_name=_("Due on"), accessor="installment__due_date", format="d/m/Y"
@@ -51,7 +51,7 @@ class CommissionTable(PortalTable):
         Column(_("Invoice no."), "installment__invoice_number"),
         Column(_("Installment"), "installment__number", "number"),
         Column(_("Company"), "company__code"),
-        Column(_("Issued on"), "installment__issue_date", "date"),
+        Column(_("Issued on"), "issue_date", "date"),
         Column(_("Due on"), "installment__due_date", "date"),
         Column(_("Customer"), "installment__customer__name"),
         Column(_("Customer CNPJ"), "installment__customer__cnpj"),

@@ -928,6 +928,7 @@ class Builder:
             )
             deliveries.append((delivery, events))
         Delivery.objects.bulk_create([d for d, _ in deliveries], batch_size=BATCH)
+        Order.objects.filter(delivery__isnull=False).sync_delivery_status()
         events = []
         for delivery, mine in deliveries:
             for event in mine:
@@ -1024,6 +1025,7 @@ class Builder:
                 else:
                     status = CStatus.PROVISIONED
                 commission = Commission(
+                    issue_date=plan.issued,
                     account=plan.account,
                     company=plan.company,
                     net_amount=(amount * rate * NET_OF_TAXES).quantize(CENT),

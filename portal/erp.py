@@ -339,7 +339,11 @@ def _installment_company(row, run):
 
 def _commission_from_installment(row, run):
     installment = row.refs["installment"]
-    row.values.update(account_id=installment.account_id, company_id=installment.company_id)
+    row.values.update(
+        account_id=installment.account_id,
+        company_id=installment.company_id,
+        issue_date=installment.issue_date,
+    )
 
 
 def _commission_starting_status(values, row, run):

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.backends import ModelBackend
 from django.core.management import call_command
-from django.db.models import Count
+from django.db.models import Count, F
 
 from accounts.backends import EcommerceBackend
 from accounts.models import EcommerceUser, Reseller, ResellerAccount, User
@@ -137,6 +137,18 @@ def test_it_has_every_status_every_company_and_three_accounts_for_reseller_a():
     assert all(account.orders.exists() for account in reseller_a.accounts.all())
     assert Order.objects.exclude(account__reseller=reseller_a).count() > 0
     assert Order.objects.filter(customer__is_government=True).exists()
+
+
+@pytest.mark.django_db
+def test_the_lists_copies_match_their_sources():
+    """Order.delivery_status and Commission.issue_date, written in bulk, match what they copy."""
+    demo_data(orders=200)
+
+    assert Order.objects.exclude(delivery_status="").count() == Delivery.objects.count()
+    assert not Order.objects.filter(delivery__isnull=False).exclude(
+        delivery_status=F("delivery__status")
+    )
+    assert not Commission.objects.exclude(issue_date=F("installment__issue_date"))
 
 
 @pytest.mark.django_db

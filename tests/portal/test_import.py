@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.utils import translation
 
 from commissions.models import Commission, Installment
@@ -136,6 +137,27 @@ def test_imported_values_are_typed_and_linked(imported):
         "Guarulhos/SP",
         "Ribeirão Preto/SP",
     ]
+
+
+def test_imported_deliveries_and_commissions_fill_the_lists_copies(imported, tmp_path):
+    assert Order.objects.exclude(delivery_status="").count() == Delivery.objects.count() > 0
+    assert not Order.objects.filter(delivery__isnull=False).exclude(
+        delivery_status=F("delivery__status")
+    )
+    assert Commission.objects.count() > 0
+    assert not Commission.objects.exclude(issue_date=F("installment__issue_date"))
+
+    installment = Installment.objects.filter(commission__isnull=False).first()
+    path = write(
+        tmp_path,
+        "installments-corrected.csv",
+        "invoice_number,installment,account_code,customer_code,issue_date,due_date,amount\n"
+        f"{installment.invoice_number},{installment.number},{installment.account.code},"
+        f"{installment.customer.code},2024-01-02,{installment.due_date.isoformat()},"
+        f"{installment.amount}\n",
+    )
+    run_import("installments", path)
+    assert Commission.objects.get(installment=installment).issue_date == dt.date(2024, 1, 2)
 
 
 def test_reimporting_every_sample_changes_nothing(imported):

@@ -1,0 +1,40 @@
+"""Commission.issue_date is a copy of its installment's issue date, so the list sorts and filters
+on one table; every way an installment or a commission is written keeps the copy."""
+
+import datetime as dt
+
+from commissions.models import Commission
+from tests.factories import CommissionFactory, InstallmentFactory
+
+
+def copied(commission):
+    return Commission.objects.values_list("issue_date", flat=True).get(pk=commission.pk)
+
+
+def test_a_new_commission_copies_its_installment_s_issue_date(account_a):
+    installment = InstallmentFactory(account=account_a, issue_date=dt.date(2026, 2, 3))
+    assert copied(CommissionFactory(installment=installment)) == dt.date(2026, 2, 3)
+
+
+def test_changing_the_installment_s_issue_date_updates_the_copy(account_a):
+    commission = CommissionFactory(installment__account=account_a)
+    installment = commission.installment
+
+    installment.issue_date = dt.date(2025, 12, 24)
+    installment.save(update_fields=["issue_date"])
+    assert copied(commission) == dt.date(2025, 12, 24)
+
+    installment.issue_date = dt.date(2025, 12, 26)
+    installment.save()
+    assert copied(commission) == dt.date(2025, 12, 26)
+
+
+def test_saving_other_installment_fields_leaves_the_copy_alone(
+    account_a, django_assert_num_queries
+):
+    commission = CommissionFactory(installment__account=account_a)
+    installment = commission.installment
+    installment.paid_date = dt.date(2026, 3, 1)
+    with django_assert_num_queries(1):  # the UPDATE of the installment alone
+        installment.save(update_fields=["paid_date"])
+    assert copied(commission) == installment.issue_date
