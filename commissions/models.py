@@ -1,8 +1,12 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, models, transaction
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db import models, transaction
+from django.db.models import Count, Q, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from orders.models import month_of
 from portal.fields import CNPJField, MoneyField
 from portal.lifecycle import Lifecycle, LifecycleMixin
+from portal.rollups import bump
 from portal.scoping import reseller_scope
 
 
@@ -127,7 +132,10 @@ class CommissionQuerySet(models.QuerySet):
 
     def totals(self):
         """{"count", "net_total"} of these commissions, in one aggregate query."""
-        return self.aggregate(count=Count("pk"), net_total=Sum("net_amount"))
+        return self.aggregate(
+            count=Count("pk"),
+            net_total=Coalesce(Sum("net_amount"), Value(Decimal(0)), output_field=MoneyField()),
+        )
 
 
 class Commission(LifecycleMixin, models.Model):
@@ -226,13 +234,54 @@ class Commission(LifecycleMixin, models.Model):
     def save(self, *args, **kwargs):
         if self.issue_date is None and self.installment_id is not None:
             self.issue_date = self.installment.issue_date
-        super().save(*args, **kwargs)
+        fields = kwargs.get("update_fields")
+        saved = (
+            TOTALLED
+            if fields is None
+            else TOTALLED & {self._meta.get_field(f).attname for f in fields}
+        )
+        adding = self._state.adding
+        if not adding and not saved:
+            return super().save(*args, **kwargs)
+        with transaction.atomic():
+            before = None
+            if not adding and saved:
+                # Locked, so that two saves at once each move their own difference.
+                before = (
+                    Commission.objects.select_for_update()
+                    .filter(pk=self.pk)
+                    .values(*TOTALLED)
+                    .first()
+                )
+            super().save(*args, **kwargs)
+            if adding:
+                CommissionTotal.objects.count_in(totalled(self), 1)
+            elif before is not None:
+                after = {**before, **{name: getattr(self, name) for name in saved}}
+                if after != before:
+                    CommissionTotal.objects.count_in(before, -1)
+                    CommissionTotal.objects.count_in(after, 1)
 
     def get_absolute_url(self):
         return reverse("commissions:detail", args=[self.pk])
 
     def after_transition(self, frm, to):
         CommissionMonth.objects.record(self, frm, to)
+        CommissionTotal.objects.count_in({**totalled(self), "status": frm}, -1)
+        CommissionTotal.objects.count_in({**totalled(self), "status": to}, 1)
+
+
+# The fields of a commission that CommissionTotal adds up by.
+TOTALLED = frozenset({"account_id", "company_id", "status", "net_amount"})
+
+
+def totalled(commission):
+    return {name: getattr(commission, name) for name in TOTALLED}
+
+
+@receiver(post_delete, sender=Commission)
+def _commission_deleted(sender, instance, **kwargs):
+    CommissionTotal.objects.count_in(totalled(instance), -1)
 
 
 # A commission still waits for its installment's payment in these statuses; once cancelled or
@@ -279,13 +328,7 @@ class CommissionMonthQuerySet(models.QuerySet):
         if status is None:
             return
         key = {"account_id": commission.account_id, "month": month_of(timezone.now())}
-        if self.filter(**key, status=status).update(count=F("count") + 1):
-            return
-        try:
-            with transaction.atomic():
-                self.create(**key, status=status, count=1)
-        except IntegrityError:  # another transaction created the row first
-            self.filter(**key, status=status).update(count=F("count") + 1)
+        bump(self, {**key, "status": status}, count=1)
 
     def refresh(self, account_ids):
         """Recounts every month of these accounts from the status history (after bulk loads)."""
@@ -354,6 +397,65 @@ class CommissionMonth(models.Model):
 
     def __str__(self):
         return f"{self.account_id} {self.month:%Y-%m} {self.status}: {self.count}"
+
+
+class CommissionTotalQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return reseller_scope(self, user, "account__reseller_id")
+
+    def count_in(self, values, sign):
+        """Counts one commission with `values` (account_id, company_id, status, net_amount) in
+        (sign 1) or out of (sign -1) its total."""
+        key = {name: values[name] for name in ("account_id", "company_id", "status")}
+        bump(self, key, count=sign, net_total=sign * values["net_amount"])
+
+    def totals(self):
+        """The same {"count", "net_total"} as CommissionQuerySet.totals, from these rows."""
+        return self.aggregate(
+            count=Coalesce(Sum("count"), 0),
+            net_total=Coalesce(Sum("net_total"), Value(Decimal(0)), output_field=MoneyField()),
+        )
+
+    def refresh(self, account_ids):
+        """Recounts the totals of these accounts from their commissions (after bulk writes)."""
+        account_ids = list(account_ids)
+        rows = (
+            Commission.objects.filter(account_id__in=account_ids)
+            .values("account_id", "company_id", "status")
+            .annotate(count=Count("pk"), net_total=Sum("net_amount"))
+            .order_by()
+        )
+        self.filter(account_id__in=account_ids).delete()
+        self.bulk_create(CommissionTotal(**row) for row in rows)
+
+
+class CommissionTotal(models.Model):
+    """The count and net total of the commissions of each account, company and status: the
+    list's totals read these few rows when it is filtered by those fields alone, instead of
+    adding up every commission (CommissionListView.summary). Saves, transitions and deletions
+    keep it in step; bulk writes call refresh."""
+
+    account = models.ForeignKey(
+        "accounts.ResellerAccount", on_delete=models.CASCADE, related_name="+"
+    )
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=Commission.Status.choices)
+    count = models.IntegerField(default=0)
+    net_total = MoneyField(default=0)
+
+    objects = CommissionTotalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("commission total")
+        verbose_name_plural = _("commission totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "company", "status"], name="unique_commission_total"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.account_id} {self.company_id} {self.status}: {self.count}"
 
 
 class CommissionRequestQuerySet(models.QuerySet):

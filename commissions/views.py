@@ -4,9 +4,12 @@ from django.utils.translation import gettext_lazy as _
 from collaborators.access import module_required
 from collaborators.modules import Module
 from commissions.filters import CommissionFilterSet
-from commissions.models import Commission
+from commissions.models import Commission, CommissionTotal
 from commissions.tables import CommissionTable
 from portal.lists import ListPageView
+
+# The filters whose fields CommissionTotal is kept by.
+TOTALLED_FILTERS = {"account", "company", "status"}
 
 
 class CommissionListView(ListPageView):
@@ -25,8 +28,20 @@ class CommissionListView(ListPageView):
     export_filename = "comissoes"
     summary_template_name = "commissions/commission_totals.html"
 
-    def summary(self, queryset):
-        return queryset.totals()
+    def summary(self, state):
+        """The count and net total of every filtered row. Filtered by account, company and
+        status alone (or not at all), they come from the few CommissionTotal rows; any other
+        filter narrows the rows, which are then added up."""
+        filterset = state.filterset
+        if not filterset.is_bound or filterset.is_valid():
+            used = {
+                name: value
+                for name, value in getattr(filterset.form, "cleaned_data", {}).items()
+                if value not in (None, "")
+            }
+            if used.keys() <= TOTALLED_FILTERS:
+                return CommissionTotal.objects.visible_to(self.request.user).filter(**used).totals()
+        return state.queryset.totals()
 
 
 @module_required(Module.COMMISSIONS_TRACK)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.fields import CNPJField, MoneyField
 from portal.lifecycle import Lifecycle, LifecycleMixin
+from portal.rollups import bump
 from portal.scoping import reseller_scope
 
 
@@ -135,9 +136,7 @@ class OrderMonthQuerySet(models.QuerySet):
         month = month_of(order.created_at)
         key = {"account_id": order.account_id, "month": month}
         self.filter(**key, status=frm).update(count=models.F("count") - 1)
-        updated = self.filter(**key, status=to).update(count=models.F("count") + 1)
-        if not updated:
-            self.create(**key, status=to, count=1)
+        bump(self, {**key, "status": to}, count=1)
 
     def refresh(self, account_ids):
         """Recounts every month of these accounts from the orders (after bulk loads)."""

@@ -30,7 +30,14 @@ from django.utils import timezone
 from accounts.models import EcommerceUser, Reseller, ResellerAccount, User
 from collaborators.models import AccessChange, Collaborator
 from collaborators.modules import Module
-from commissions.models import Commission, CommissionMonth, CommissionRequest, Company, Installment
+from commissions.models import (
+    Commission,
+    CommissionMonth,
+    CommissionRequest,
+    CommissionTotal,
+    Company,
+    Installment,
+)
 from nfreport.models import ServiceInvoice
 from orders.models import (
     Carrier,
@@ -580,6 +587,7 @@ class Builder:
         account_ids = [a.pk for accounts in self.accounts.values() for a in accounts]
         OrderMonth.objects.refresh(account_ids)
         CommissionMonth.objects.refresh(account_ids)
+        CommissionTotal.objects.refresh(account_ids)
         return self.counts
 
     # -- who --------------------------------------------------------------------------------------

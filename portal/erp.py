@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import ResellerAccount
-from commissions.models import Commission, Company, Installment
+from commissions.models import Commission, CommissionTotal, Company, Installment
 from orders.models import (
     Carrier,
     Customer,
@@ -367,6 +367,11 @@ def _release_commission(installment, row, run):
     return True
 
 
+def _recount_commission_totals(rows):
+    accounts = {row.refs["installment"].account_id for row in rows if row.refs.get("installment")}
+    CommissionTotal.objects.refresh(accounts)
+
+
 def _recount_order_months(rows):
     accounts = {row.refs["account"].pk for row in rows if row.refs.get("account")}
     OrderMonth.objects.refresh(accounts)
@@ -525,6 +530,7 @@ KINDS = {
             refs=(INSTALLMENT,),
             derive=_commission_from_installment,
             on_create=_commission_starting_status,
+            after_file=_recount_commission_totals,
         ),
         Kind(
             "payments",

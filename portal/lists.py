@@ -142,8 +142,9 @@ class ListPageView(ModuleRequiredMixin, View):
     def get_queryset(self):
         return self.model.objects.visible_to(self.request.user)
 
-    def summary(self, queryset):
-        """The context of `summary_template_name` for the filtered rows `queryset`."""
+    def summary(self, state):
+        """The context of `summary_template_name` for the filtered rows of `state` (a ListState:
+        its filterset, and its queryset of the filtered rows)."""
         return None
 
     def state(self, params=None):
@@ -179,7 +180,7 @@ class ListPageView(ModuleRequiredMixin, View):
             "clear_url": request.path,
             "has_filters": any(k not in ("per_page", "sort") for k in query),
             "summary_template_name": self.summary_template_name,
-            "summary": self.summary(state.queryset) if self.summary_template_name else None,
+            "summary": self.summary(state) if self.summary_template_name else None,
         }
         if request.htmx and request.htmx.target == RESULTS_ID:
             response = render(request, self.results_template_name, context)

@@ -22,6 +22,7 @@ from nfreport.models import ServiceInvoice
 from orders.models import Customer, Delivery, DeliveryEvent, Invoice, Order, OrderLine
 from portal import cnpj
 from portal.models import StatusChange
+from tests.commissions.helpers import added_up, rollup
 
 TODAY = "2026-03-16"
 PASSWORD = "demo1234"
@@ -149,6 +150,7 @@ def test_the_lists_copies_match_their_sources():
         delivery_status=F("delivery__status")
     )
     assert not Commission.objects.exclude(issue_date=F("installment__issue_date"))
+    assert rollup() == added_up()
 
 
 @pytest.mark.django_db

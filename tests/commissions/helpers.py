@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from commissions.models import Commission
+from commissions.models import Commission, CommissionTotal
 from nfreport.models import ServiceInvoice
 from tests.factories import (
     CollaboratorFactory,
@@ -75,3 +75,21 @@ def pks(response):
 def form_errors(response):
     data = response.context["filter"].form.errors.as_data()
     return {name: [e.code for e in errors] for name, errors in data.items()}
+
+
+def rollup():
+    """CommissionTotal as {(account, company, status): (count, net total)}, empty rows left out."""
+    return {
+        (t.account_id, t.company_id, t.status): (t.count, t.net_total)
+        for t in CommissionTotal.objects.all()
+        if t.count
+    }
+
+
+def added_up():
+    """The same figures, added up from the commissions themselves."""
+    totals = {}
+    for c in Commission.objects.all():
+        count, net = totals.get((c.account_id, c.company_id, c.status), (0, Decimal(0)))
+        totals[(c.account_id, c.company_id, c.status)] = (count + 1, net + c.net_amount)
+    return totals

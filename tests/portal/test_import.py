@@ -14,6 +14,7 @@ from django.utils import translation
 from commissions.models import Commission, Installment
 from orders.models import Carrier, Customer, Delivery, DeliveryEvent, Invoice, Order, OrderLine
 from portal.models import StatusChange
+from tests.commissions.helpers import added_up, rollup
 from tests.factories import ResellerAccountFactory
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "erp"
@@ -146,6 +147,7 @@ def test_imported_deliveries_and_commissions_fill_the_lists_copies(imported, tmp
     )
     assert Commission.objects.count() > 0
     assert not Commission.objects.exclude(issue_date=F("installment__issue_date"))
+    assert rollup() == added_up()
 
     installment = Installment.objects.filter(commission__isnull=False).first()
     path = write(
