@@ -3,11 +3,8 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from orders.models import Customer, Delivery, Invoice, Order
+from orders.models import Delivery, Invoice, Order
 from portal.filters import AccountFilter, DateBoundFilter, PortalFilterSet, digits_only
-
-# The most customer ids the name search hands to the orders query as a list (filter_customer).
-CUSTOMER_IDS_LIMIT = 5000
 
 
 class OrderFilterSet(PortalFilterSet):
@@ -26,8 +23,9 @@ class OrderFilterSet(PortalFilterSet):
     invoice = django_filters.CharFilter(
         label=_("Invoice"), method="filter_invoice", max_length=20, validators=[digits_only]
     )
+    # On PostgreSQL a trigram index serves this "contains" (orders migration 0005).
     customer = django_filters.CharFilter(
-        label=_("Customer"), method="filter_customer", max_length=100
+        label=_("Customer"), field_name="customer__name", lookup_expr="icontains", max_length=100
     )
     number = django_filters.CharFilter(
         label=_("Order number"), field_name="number", max_length=20, validators=[digits_only]
@@ -41,20 +39,6 @@ class OrderFilterSet(PortalFilterSet):
     class Meta:
         model = Order
         fields = []
-
-    def filter_customer(self, queryset, name, value):
-        """Orders of the customers whose name contains `value`.
-
-        The customers are looked up first and the orders filtered by their ids: joined in one
-        query, PostgreSQL misjudges how many orders match a name and sorts them all
-        (bench/README.md). A search that matches very many customers keeps the join, which
-        finds a page of recent orders quickly precisely because so many match.
-        """
-        matching = Customer.objects.filter(name__icontains=value).order_by()
-        ids = list(matching.values_list("pk", flat=True)[: CUSTOMER_IDS_LIMIT + 1])
-        if len(ids) > CUSTOMER_IDS_LIMIT:
-            return queryset.filter(customer__name__icontains=value)
-        return queryset.filter(customer_id__in=ids)
 
     def filter_invoice(self, queryset, name, value):
         return queryset.filter(Exists(Invoice.objects.filter(order=OuterRef("pk"), number=value)))

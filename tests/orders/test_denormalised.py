@@ -1,13 +1,10 @@
-"""The copies that keep the orders list on one table: Order.delivery_status follows the order's
-delivery however the delivery changes, and the customer search gives the same rows whichever way
-it looks the customers up."""
+"""The copy that keeps the orders list on one table: Order.delivery_status follows the order's
+delivery however the delivery changes."""
 
-import pytest
 from django.urls import reverse
 
-from orders import filters
 from orders.models import Delivery, Order
-from tests.factories import CustomerFactory, DeliveryFactory, OrderFactory
+from tests.factories import DeliveryFactory, OrderFactory
 from tests.orders.helpers import numbers
 
 LIST = reverse("orders:list")
@@ -68,21 +65,3 @@ def test_the_delivery_status_filter_shows_what_the_deliveries_say(client_for, al
     response = client_for(alice).get(LIST, {"delivery_status": Status.IN_TRANSIT})
 
     assert numbers(response) == [moving.order.number]
-
-
-@pytest.mark.parametrize("limit", [1, filters.CUSTOMER_IDS_LIMIT])
-def test_customer_search_gives_the_same_rows_by_ids_or_by_join(
-    client_for, alice, account_a, account_b, monkeypatch, limit
-):
-    """With the limit at 1 the two matching customers are too many for the id list, and the
-    search joins the customers instead: the rows are the same either way."""
-    monkeypatch.setattr(filters, "CUSTOMER_IDS_LIMIT", limit)
-    first = OrderFactory(account=account_a, customer=CustomerFactory(name="Hospital São Lucas"))
-    second = OrderFactory(account=account_a, customer=CustomerFactory(name="HOSPITAL Santa Rita"))
-    OrderFactory(account=account_a, customer=CustomerFactory(name="Colégio Santa Rita"))
-    OrderFactory(account=account_a, customer=None)
-    OrderFactory(account=account_b, customer=first.customer)  # another reseller's order
-
-    response = client_for(alice).get(LIST, {"customer": "hospital", "page_size": 100})
-
-    assert sorted(numbers(response)) == sorted([first.number, second.number])
