@@ -72,7 +72,7 @@ class CommissionAdmin(LifecycleAdmin):
         reseller_filter("account__reseller"),
         account_filter("account"),
         "issue_date",
-        "installment__due_date",
+        "due_date",
         "payment_date",
     )
     search_fields = (

@@ -44,10 +44,8 @@ class CommissionFilterSet(PortalFilterSet):
     )
     issued_from = DateBoundFilter(label=_("Issued from"), field_name="issue_date", bound="from")
     issued_to = DateBoundFilter(label=_("Issued until"), field_name="issue_date", bound="to")
-    due_from = DateBoundFilter(
-        label=_("Due from"), field_name="installment__due_date", bound="from"
-    )
-    due_to = DateBoundFilter(label=_("Due until"), field_name="installment__due_date", bound="to")
+    due_from = DateBoundFilter(label=_("Due from"), field_name="due_date", bound="from")
+    due_to = DateBoundFilter(label=_("Due until"), field_name="due_date", bound="to")
     # "Faturas vencidas" on the dashboard links here: overdue=true.
     overdue = django_filters.ChoiceFilter(
         label=_("Overdue invoice"),

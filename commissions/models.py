@@ -97,12 +97,6 @@ class Installment(models.Model):
         indexes = [
             models.Index(fields=["account", "due_date"]),
             models.Index(fields=["account", "issue_date"]),
-            # "Faturas vencidas" (overdue_q) reads only the unpaid installments.
-            models.Index(
-                fields=["due_date"],
-                condition=models.Q(paid_date__isnull=True),
-                name="installment_unpaid_due_idx",
-            ),
         ]
 
     def __str__(self):
@@ -112,11 +106,18 @@ class Installment(models.Model):
         adding = self._state.adding
         super().save(*args, **kwargs)
         fields = kwargs.get("update_fields")
-        if not adding and (fields is None or "issue_date" in fields):
-            # The commission keeps a copy of the issue date (Commission.issue_date).
-            Commission.objects.filter(installment=self).exclude(issue_date=self.issue_date).update(
-                issue_date=self.issue_date
-            )
+        if not adding and (fields is None or {"issue_date", "due_date"} & set(fields)):
+            # The commission keeps a copy of both dates (Commission.issue_date and due_date).
+            Commission.objects.filter(installment=self).exclude(
+                issue_date=self.issue_date, due_date=self.due_date
+            ).update(issue_date=self.issue_date, due_date=self.due_date)
+
+
+# A commission still waits for its installment's payment in these statuses: provisioned and on
+# hold (Commission.Status, named before the class exists for the partial index that uses them).
+# The payment releases a provisioned commission, so a released one was paid; an on-hold one may
+# be paid or not. Once cancelled or reversed, its unpaid installment is no longer owed.
+AWAITING_PAYMENT = ("provisioned", "on_hold")
 
 
 class CommissionQuerySet(models.QuerySet):
@@ -183,9 +184,11 @@ class Commission(LifecycleMixin, models.Model):
         related_name="commission",
     )
     # Denormalised from the installment so lists filter and sort on one table: the list's default
-    # order, the newest issue date first, walks an index instead of sorting every commission
-    # (bench/README.md). save() copies the issue date; Installment.save keeps it in step.
+    # order, the newest issue date first, walks an index instead of sorting every commission, and
+    # "Faturas vencidas" reads a small partial index (bench/README.md). save() copies both dates;
+    # Installment.save keeps them in step.
     issue_date = models.DateField(_("issue date"), editable=False)
+    due_date = models.DateField(_("due date"), editable=False)
     account = models.ForeignKey(
         "accounts.ResellerAccount",
         verbose_name=_("account"),
@@ -226,14 +229,21 @@ class Commission(LifecycleMixin, models.Model):
             models.Index(fields=["account", "status"]),
             models.Index(fields=["account", "company", "status"]),
             models.Index(fields=["status", "payment_date"]),
+            # "Faturas vencidas" (overdue_q): only the commissions still waiting for a payment.
+            models.Index(
+                fields=["account", "due_date"],
+                condition=models.Q(status__in=AWAITING_PAYMENT),
+                name="commission_awaiting_due_idx",
+            ),
         ]
 
     def __str__(self):
         return str(self.installment)
 
     def save(self, *args, **kwargs):
-        if self.issue_date is None and self.installment_id is not None:
+        if self.installment_id is not None and None in (self.issue_date, self.due_date):
             self.issue_date = self.installment.issue_date
+            self.due_date = self.installment.due_date
         fields = kwargs.get("update_fields")
         saved = (
             TOTALLED
@@ -284,22 +294,14 @@ def _commission_deleted(sender, instance, **kwargs):
     CommissionTotal.objects.count_in(totalled(instance), -1)
 
 
-# A commission still waits for its installment's payment in these statuses; once cancelled or
-# reversed, its unpaid installment is no longer owed.
-AWAITING_PAYMENT = (
-    Commission.Status.PROVISIONED,
-    Commission.Status.ON_HOLD,
-    Commission.Status.RELEASED,
-)
-
-
 def overdue_q(today=None):
-    # The unpaid installments past due are few, and a partial index holds only the unpaid ones:
-    # looked up first, they keep the count of "Faturas vencidas" small at any table size.
-    unpaid_past_due = Installment.objects.filter(
-        paid_date__isnull=True, due_date__lt=today or timezone.localdate()
+    # The partial index commission_awaiting_due_idx holds only the commissions waiting for a
+    # payment, so the past-due ones are a short range of it whatever the table's size.
+    return Q(
+        status__in=AWAITING_PAYMENT,
+        due_date__lt=today or timezone.localdate(),
+        installment__paid_date__isnull=True,
     )
-    return Q(installment__in=unpaid_past_due.values("pk"), status__in=AWAITING_PAYMENT)
 
 
 def charted_status(frm, to):

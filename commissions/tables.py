@@ -29,9 +29,7 @@ class CommissionTable(PortalTable):
     issue_date = tables.DateColumn(
         verbose_name=_("Issued on"), accessor="issue_date", format="d/m/Y"
     )
-    due_date = tables.DateColumn(
-        verbose_name=_("Due on"), accessor="installment__due_date", format="d/m/Y"
-    )
+    due_date = tables.DateColumn(verbose_name=_("Due on"), accessor="due_date", format="d/m/Y")
     customer = tables.Column(verbose_name=_("Customer"), accessor="installment__customer__name")
     net_amount = tables.Column(verbose_name=_("Net commission"))
     payment_date = tables.DateColumn(
@@ -52,7 +50,7 @@ class CommissionTable(PortalTable):
         Column(_("Installment"), "installment__number", "number"),
         Column(_("Company"), "company__code"),
         Column(_("Issued on"), "issue_date", "date"),
-        Column(_("Due on"), "installment__due_date", "date"),
+        Column(_("Due on"), "due_date", "date"),
         Column(_("Customer"), "installment__customer__name"),
         Column(_("Customer CNPJ"), "installment__customer__cnpj"),
         Column(_("Installment amount"), "installment__amount", "money"),

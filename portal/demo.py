@@ -1034,6 +1034,7 @@ class Builder:
                     status = CStatus.PROVISIONED
                 commission = Commission(
                     issue_date=plan.issued,
+                    due_date=due,
                     account=plan.account,
                     company=plan.company,
                     net_amount=(amount * rate * NET_OF_TAXES).quantize(CENT),

@@ -343,6 +343,7 @@ def _commission_from_installment(row, run):
         account_id=installment.account_id,
         company_id=installment.company_id,
         issue_date=installment.issue_date,
+        due_date=installment.due_date,
     )
 
 

@@ -4,11 +4,14 @@ from django.db import migrations, models
 from django.db.models import OuterRef, Subquery
 
 
-def copy_issue_date(apps, schema_editor):
+def copy_dates(apps, schema_editor):
     Commission = apps.get_model("commissions", "Commission")
     Installment = apps.get_model("commissions", "Installment")
-    issued = Installment.objects.filter(pk=OuterRef("installment_id")).values("issue_date")[:1]
-    Commission.objects.update(issue_date=Subquery(issued))
+    installment = Installment.objects.filter(pk=OuterRef("installment_id"))
+    Commission.objects.update(
+        issue_date=Subquery(installment.values("issue_date")[:1]),
+        due_date=Subquery(installment.values("due_date")[:1]),
+    )
 
 
 class Migration(migrations.Migration):
@@ -29,11 +32,21 @@ class Migration(migrations.Migration):
             name='issue_date',
             field=models.DateField(editable=False, null=True, verbose_name='issue date'),
         ),
-        migrations.RunPython(copy_issue_date, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name='commission',
+            name='due_date',
+            field=models.DateField(editable=False, null=True, verbose_name='due date'),
+        ),
+        migrations.RunPython(copy_dates, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='commission',
             name='issue_date',
             field=models.DateField(editable=False, verbose_name='issue date'),
+        ),
+        migrations.AlterField(
+            model_name='commission',
+            name='due_date',
+            field=models.DateField(editable=False, verbose_name='due date'),
         ),
         migrations.AddIndex(
             model_name='commission',
@@ -44,7 +57,7 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['account', '-issue_date'], name='commission_account_issued_idx'),
         ),
         migrations.AddIndex(
-            model_name='installment',
-            index=models.Index(condition=models.Q(('paid_date__isnull', True)), fields=['due_date'], name='installment_unpaid_due_idx'),
+            model_name='commission',
+            index=models.Index(condition=models.Q(('status__in', ('provisioned', 'on_hold'))), fields=['account', 'due_date'], name='commission_awaiting_due_idx'),
         ),
     ]

@@ -142,7 +142,8 @@ def test_it_has_every_status_every_company_and_three_accounts_for_reseller_a():
 
 @pytest.mark.django_db
 def test_the_lists_copies_match_their_sources():
-    """Order.delivery_status and Commission.issue_date, written in bulk, match what they copy."""
+    """Order.delivery_status, Commission.issue_date and due_date and CommissionTotal, written in
+    bulk, match what they copy."""
     demo_data(orders=200)
 
     assert Order.objects.exclude(delivery_status="").count() == Delivery.objects.count()
@@ -150,6 +151,7 @@ def test_the_lists_copies_match_their_sources():
         delivery_status=F("delivery__status")
     )
     assert not Commission.objects.exclude(issue_date=F("installment__issue_date"))
+    assert not Commission.objects.exclude(due_date=F("installment__due_date"))
     assert rollup() == added_up()
 
 

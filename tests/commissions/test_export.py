@@ -186,7 +186,7 @@ def test_cells_are_typed(client_for, alice, account_a):
 
     for path, day in [
         ("issue_date", dt.date(2026, 1, 5)),
-        ("installment__due_date", dt.date(2026, 2, 4)),
+        ("due_date", dt.date(2026, 2, 4)),
         ("installment__paid_date", dt.date(2026, 2, 6)),
         ("payment_date", made.payment_date),
     ]:

@@ -1,5 +1,5 @@
-"""Commission.issue_date is a copy of its installment's issue date, so the list sorts and filters
-on one table; every way an installment or a commission is written keeps the copy."""
+"""Commission.issue_date and due_date are copies of its installment's dates, so the list sorts and
+filters on one table; every way an installment or a commission is written keeps the copies."""
 
 import datetime as dt
 
@@ -7,8 +7,8 @@ from commissions.models import Commission
 from tests.factories import CommissionFactory, InstallmentFactory
 
 
-def copied(commission):
-    return Commission.objects.values_list("issue_date", flat=True).get(pk=commission.pk)
+def copied(commission, field="issue_date"):
+    return Commission.objects.values_list(field, flat=True).get(pk=commission.pk)
 
 
 def test_a_new_commission_copies_its_installment_s_issue_date(account_a):
@@ -38,3 +38,16 @@ def test_saving_other_installment_fields_leaves_the_copy_alone(
     with django_assert_num_queries(1):  # the UPDATE of the installment alone
         installment.save(update_fields=["paid_date"])
     assert copied(commission) == installment.issue_date
+
+
+def test_a_new_commission_copies_its_installment_s_due_date(account_a):
+    installment = InstallmentFactory(account=account_a, due_date=dt.date(2026, 3, 5))
+    assert copied(CommissionFactory(installment=installment), "due_date") == dt.date(2026, 3, 5)
+
+
+def test_changing_the_installment_s_due_date_updates_the_copy(account_a):
+    commission = CommissionFactory(installment__account=account_a)
+    installment = commission.installment
+    installment.due_date = dt.date(2026, 6, 30)
+    installment.save(update_fields=["due_date"])
+    assert copied(commission, "due_date") == dt.date(2026, 6, 30)

@@ -207,6 +207,11 @@ def invoices_by_payment(account_a):
             account_a, due_date=days_ago(10), paid_date=days_ago(2), status=S.RELEASED
         ),
         "cancelled": commission(account_a, due_date=days_ago(10), status=S.CANCELLED),
+        "paid, still on hold": commission(
+            account_a, due_date=days_ago(10), paid_date=days_ago(12), status=S.ON_HOLD
+        ),
+        # Released means the payment was identified: not overdue even without a payment date.
+        "released": commission(account_a, due_date=days_ago(10), status=S.RELEASED),
     }
 
 
@@ -223,6 +228,8 @@ def test_not_overdue_is_everything_else(client_for, alice, invoices_by_payment):
         made["due today"].pk,
         made["paid late"].pk,
         made["cancelled"].pk,
+        made["paid, still on hold"].pk,
+        made["released"].pk,
     }
 
 
