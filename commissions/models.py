@@ -106,11 +106,22 @@ class Installment(models.Model):
         adding = self._state.adding
         super().save(*args, **kwargs)
         fields = kwargs.get("update_fields")
-        if not adding and (fields is None or {"issue_date", "due_date"} & set(fields)):
-            # The commission keeps a copy of both dates (Commission.issue_date and due_date).
-            Commission.objects.filter(installment=self).exclude(
-                issue_date=self.issue_date, due_date=self.due_date
-            ).update(issue_date=self.issue_date, due_date=self.due_date)
+        if not adding and (fields is None or set(COPIED_TO_COMMISSION.values()) & set(fields)):
+            # The commission keeps copies of these fields (COPIED_TO_COMMISSION).
+            copies = copied_from(self)
+            Commission.objects.filter(installment=self).exclude(**copies).update(**copies)
+
+
+# The installment's fields that its commission copies: {commission field: installment field}.
+COPIED_TO_COMMISSION = {
+    "issue_date": "issue_date",
+    "due_date": "due_date",
+    "installment_paid_date": "paid_date",
+}
+
+
+def copied_from(installment):
+    return {mine: getattr(installment, theirs) for mine, theirs in COPIED_TO_COMMISSION.items()}
 
 
 # A commission still waits for its installment's payment in these statuses: provisioned and on
@@ -183,12 +194,13 @@ class Commission(LifecycleMixin, models.Model):
         on_delete=models.PROTECT,
         related_name="commission",
     )
-    # Denormalised from the installment so lists filter and sort on one table: the list's default
-    # order, the newest issue date first, walks an index instead of sorting every commission, and
-    # "Faturas vencidas" reads a small partial index (bench/README.md). save() copies both dates;
-    # Installment.save keeps them in step.
+    # Copied from the installment (COPIED_TO_COMMISSION) so lists filter and sort on one table:
+    # the list's default order, the newest issue date first, walks an index instead of sorting
+    # every commission, and "Faturas vencidas" is a short range of a small partial index without
+    # a join (bench/README.md). save() copies them; Installment.save keeps them in step.
     issue_date = models.DateField(_("issue date"), editable=False)
     due_date = models.DateField(_("due date"), editable=False)
+    installment_paid_date = models.DateField(_("customer paid on"), null=True, editable=False)
     account = models.ForeignKey(
         "accounts.ResellerAccount",
         verbose_name=_("account"),
@@ -232,7 +244,7 @@ class Commission(LifecycleMixin, models.Model):
             # "Faturas vencidas" (overdue_q): only the commissions still waiting for a payment.
             models.Index(
                 fields=["account", "due_date"],
-                condition=models.Q(status__in=AWAITING_PAYMENT),
+                condition=models.Q(status__in=AWAITING_PAYMENT, installment_paid_date__isnull=True),
                 name="commission_awaiting_due_idx",
             ),
         ]
@@ -242,8 +254,8 @@ class Commission(LifecycleMixin, models.Model):
 
     def save(self, *args, **kwargs):
         if self.installment_id is not None and None in (self.issue_date, self.due_date):
-            self.issue_date = self.installment.issue_date
-            self.due_date = self.installment.due_date
+            for name, value in copied_from(self.installment).items():
+                setattr(self, name, value)
         fields = kwargs.get("update_fields")
         saved = (
             TOTALLED
@@ -295,12 +307,12 @@ def _commission_deleted(sender, instance, **kwargs):
 
 
 def overdue_q(today=None):
-    # The partial index commission_awaiting_due_idx holds only the commissions waiting for a
-    # payment, so the past-due ones are a short range of it whatever the table's size.
+    # The partial index commission_awaiting_due_idx holds only the unpaid commissions waiting for
+    # a payment, so the past-due ones are a short range of it whatever the table's size.
     return Q(
         status__in=AWAITING_PAYMENT,
+        installment_paid_date__isnull=True,
         due_date__lt=today or timezone.localdate(),
-        installment__paid_date__isnull=True,
     )
 
 

@@ -1035,6 +1035,7 @@ class Builder:
                 commission = Commission(
                     issue_date=plan.issued,
                     due_date=due,
+                    installment_paid_date=paid,
                     account=plan.account,
                     company=plan.company,
                     net_amount=(amount * rate * NET_OF_TAXES).quantize(CENT),

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import ResellerAccount
-from commissions.models import Commission, CommissionTotal, Company, Installment
+from commissions.models import Commission, CommissionTotal, Company, Installment, copied_from
 from orders.models import (
     Carrier,
     Customer,
@@ -342,8 +342,7 @@ def _commission_from_installment(row, run):
     row.values.update(
         account_id=installment.account_id,
         company_id=installment.company_id,
-        issue_date=installment.issue_date,
-        due_date=installment.due_date,
+        **copied_from(installment),
     )
 
 

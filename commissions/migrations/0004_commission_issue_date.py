@@ -11,6 +11,7 @@ def copy_dates(apps, schema_editor):
     Commission.objects.update(
         issue_date=Subquery(installment.values("issue_date")[:1]),
         due_date=Subquery(installment.values("due_date")[:1]),
+        installment_paid_date=Subquery(installment.values("paid_date")[:1]),
     )
 
 
@@ -37,6 +38,11 @@ class Migration(migrations.Migration):
             name='due_date',
             field=models.DateField(editable=False, null=True, verbose_name='due date'),
         ),
+        migrations.AddField(
+            model_name='commission',
+            name='installment_paid_date',
+            field=models.DateField(editable=False, null=True, verbose_name='customer paid on'),
+        ),
         migrations.RunPython(copy_dates, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='commission',
@@ -58,6 +64,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='commission',
-            index=models.Index(condition=models.Q(('status__in', ('provisioned', 'on_hold'))), fields=['account', 'due_date'], name='commission_awaiting_due_idx'),
+            index=models.Index(condition=models.Q(('installment_paid_date__isnull', True), ('status__in', ('provisioned', 'on_hold'))), fields=['account', 'due_date'], name='commission_awaiting_due_idx'),
         ),
     ]

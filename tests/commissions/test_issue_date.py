@@ -1,5 +1,6 @@
-"""Commission.issue_date and due_date are copies of its installment's dates, so the list sorts and
-filters on one table; every way an installment or a commission is written keeps the copies."""
+"""Commission.issue_date, due_date and installment_paid_date are copies of its installment's
+dates, so the list sorts and filters on one table; every way an installment or a commission is
+written keeps the copies."""
 
 import datetime as dt
 
@@ -34,9 +35,9 @@ def test_saving_other_installment_fields_leaves_the_copy_alone(
 ):
     commission = CommissionFactory(installment__account=account_a)
     installment = commission.installment
-    installment.paid_date = dt.date(2026, 3, 1)
+    installment.amount = 1
     with django_assert_num_queries(1):  # the UPDATE of the installment alone
-        installment.save(update_fields=["paid_date"])
+        installment.save(update_fields=["amount"])
     assert copied(commission) == installment.issue_date
 
 
@@ -51,3 +52,12 @@ def test_changing_the_installment_s_due_date_updates_the_copy(account_a):
     installment.due_date = dt.date(2026, 6, 30)
     installment.save(update_fields=["due_date"])
     assert copied(commission, "due_date") == dt.date(2026, 6, 30)
+
+
+def test_the_customer_s_payment_is_copied_when_it_arrives(account_a):
+    commission = CommissionFactory(installment__account=account_a)
+    assert copied(commission, "installment_paid_date") is None
+    installment = commission.installment
+    installment.paid_date = dt.date(2026, 3, 1)
+    installment.save(update_fields=["paid_date", "paid_amount"])
+    assert copied(commission, "installment_paid_date") == dt.date(2026, 3, 1)

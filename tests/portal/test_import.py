@@ -148,6 +148,10 @@ def test_imported_deliveries_and_commissions_fill_the_lists_copies(imported, tmp
     assert Commission.objects.count() > 0
     assert not Commission.objects.exclude(issue_date=F("installment__issue_date"))
     assert not Commission.objects.exclude(due_date=F("installment__due_date"))
+    assert Commission.objects.filter(installment_paid_date__isnull=False).exists()
+    assert not Commission.objects.exclude(
+        installment_paid_date=F("installment__paid_date")
+    ).exclude(installment_paid_date__isnull=True, installment__paid_date__isnull=True)
     assert rollup() == added_up()
 
     installment = Installment.objects.filter(commission__isnull=False).first()
