@@ -1,4 +1,5 @@
-"""Loads N orders into a fresh PostgreSQL database, fast: PostgreSQL COPY through psycopg.
+"""Loads N orders and N commissions into a fresh PostgreSQL database, fast: PostgreSQL COPY
+through psycopg.
 
 The data set looks like production after five years:
 
@@ -12,17 +13,36 @@ The data set looks like production after five years:
   invoiced ones weeks old; almost everything older is completed (93 %) or cancelled (7 %);
 - an NF-e for every invoiced and completed order (2 % have a second one), and for the cancelled
   orders that were invoiced and came back; a delivery for most orders past credit analysis
-  (licences and services ship nothing), in transit while invoiced.
+  (licences and services ship nothing), in transit while invoiced. Each order carries its
+  delivery's status (Order.delivery_status, "" without one).
 
-Order lines, tracking events and status history are not loaded: no measured page reads them.
-Everything is seeded, so a load of N orders is the same data set every time (for a given day).
+Installments and commissions (one commission per installment, N of each, N = the orders by
+default) follow the same five years and the same growth and weekends, by issue date:
+
+- the same resellers, accounts and customer pools, skewed the same way; the billing company
+  (IMB 60 %, IMT 25 %, BRLINK 15 %) names the invoice through its prefix; most invoices have one
+  installment, private ones of R$ 2,000 or more often 2–4, due 30, 60, 90, 120 days after issue;
+- the customers pay about 97 % of the installments around their due date, a few percent weeks
+  late (so the last two months have overdue ones) and 0.3 % never (their commission is cancelled
+  after 90 days);
+- a commission is provisioned until its installment is paid, on hold while a public body's sale
+  waits for compliance (75 days), released the morning after the payment, requested, in analysis
+  and approved in the weeks after, and paid about 40 days after the customer paid; 1 % of the
+  released or paid ones are reversed (a negative amount, as in the demo);
+- the monthly rollups (CommissionMonth, CommissionTotal) are computed from these rows.
+
+Order lines, tracking events, status history, commission requests and reseller NFs are not
+loaded: no measured page reads them. Commissions therefore have no request (request_id is NULL),
+and CommissionMonth is counted here rather than by its refresh(), which reads the status history.
+Everything is seeded, so a load of N orders and N commissions is the same data set every time
+(for a given day).
 """
 
 import datetime as dt
 import math
 import random
 import time
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -30,10 +50,13 @@ from django.utils import timezone
 
 from accounts.models import Reseller, ResellerAccount
 from collaborators.models import Collaborator
+from commissions.models import Commission, CommissionMonth, Company, Installment
 from orders.models import Carrier, Customer, Delivery, Invoice, Order, OrderMonth
 from portal.demo import (
     CARRIERS,
+    COMPANY_WEIGHTS,
     FANCY,
+    HOLD_REASON,
     LEGAL_SUFFIXES,
     RESELLERS,
     SAINTS,
@@ -54,6 +77,19 @@ SHIPS_NOTHING = 0.04  # licences and services: invoiced, never shipped
 
 S = Order.Status
 D = Delivery.Status
+C = Commission.Status
+SaleType = Commission.SaleType
+CENT = Decimal("0.01")
+# Installments per invoice, for private invoices of R$ 2,000 or more; all others have one.
+INSTALLMENTS = ((1, 2, 3, 4), (55, 22, 16, 7))
+NEVER_PAID = 0.003  # the customer never pays: the commission is cancelled 90 days past due
+WRITE_OFF_DAYS = 90
+PAID_LATE = 0.027  # the customer pays 7–75 days late
+LATE_DAYS = (7, 75)
+ON_TIME_DAYS = (-5, 6)  # the others pay around the due date
+HOLD_DAYS = 75  # a public body's sale waits this long for compliance after its issue date
+REVERSED = 0.01
+NET_OF_TAXES = Decimal("0.85")
 # (oldest age in days, ((status, weight), ...)): the older the order, the further along.
 STATUS_BY_AGE = (
     (3, ((S.PLACED, 55), (S.CREDIT_ANALYSIS, 25), (S.BACKLOG, 15), (S.CANCELLED, 5))),
@@ -110,8 +146,10 @@ def _reset_sequence(cursor, model):
 
 
 class Loader:
-    def __init__(self, orders, *, seed=20260601, today=None, log=print):
+    def __init__(self, orders, *, commissions=None, seed=20260601, today=None, log=print):
         self.n_orders = orders
+        self.n_commissions = orders if commissions is None else commissions
+        self.seed = seed
         self.rng = random.Random(seed)
         self.today = today or timezone.localdate()
         self.tz = timezone.get_default_timezone()
@@ -154,6 +192,7 @@ class Loader:
         next_id = _next_id(cursor, Customer)
         rows = []
         self.pools = {}
+        self.government = set()
         for key, share, prefix in (("A", SHARE_A, 1), ("B", 1 - SHARE_A, 2)):
             ids = []
             for i in range(max(12, round(total * share))):
@@ -171,6 +210,8 @@ class Loader:
                 root = f"{prefix}{i:07d}"
                 code = f"{prefix}{i:09d}"
                 rows.append((next_id, code, make_cnpj(root, 1), name, government))
+                if government:
+                    self.government.add(next_id)
                 ids.append(next_id)
                 next_id += 1
             self.pools[key] = ids
@@ -182,18 +223,22 @@ class Loader:
 
     def orders_per_day(self):
         """{age in days: orders}: growing business, quiet weekends, exactly n_orders in total."""
+        return self.per_day(self.n_orders)
+
+    def per_day(self, n):
+        """{age in days: rows}: growing business, quiet weekends, exactly n in total."""
         weights = {}
         for age in range(1, DAYS + 1):
             day = self.today - dt.timedelta(days=age)
             growth = 0.5 + (DAYS - age) / DAYS  # 0.5 five years ago, 1.5 yesterday
             weights[age] = growth * (0.3 if day.weekday() >= 5 else 1.0)
-        scale = self.n_orders / sum(weights.values())
+        scale = n / sum(weights.values())
         counts, carry = {}, 0.0
         for age in sorted(weights, reverse=True):  # oldest first
             exact = weights[age] * scale + carry
             counts[age] = int(exact)
             carry = exact - counts[age]
-        counts[1] += self.n_orders - sum(counts.values())
+        counts[1] += n - sum(counts.values())
         return counts
 
     # -- what ------------------------------------------------------------------------------------
@@ -214,6 +259,8 @@ class Loader:
         return Decimal(round(math.exp(self.rng.gauss(8.3, 1.1)), 2)).quantize(Decimal("0.01"))
 
     def load(self):
+        from commissions.models import CommissionTotal
+
         started = time.perf_counter()
         with transaction.atomic():
             self.people()
@@ -223,22 +270,38 @@ class Loader:
                 self.orders(cursor)
                 for model in (Order, Invoice, Delivery):
                     _reset_sequence(cursor, model)
+                orders_written = time.perf_counter()
+                self.log(
+                    f"  orders written in {orders_written - started:.0f} s; "
+                    f"{self.n_commissions:,} commissions …"
+                )
+                self.commissions(cursor)
+                for model in (Installment, Commission, CommissionMonth):
+                    _reset_sequence(cursor, model)
         loaded = time.perf_counter()
-        self.log(f"  rows written in {loaded - started:.0f} s; OrderMonth.refresh …")
+        self.log(f"  commissions written in {loaded - orders_written:.0f} s; OrderMonth.refresh …")
         account_ids = [a.pk for accounts in self.accounts.values() for a, _ in accounts]
         with transaction.atomic():
             OrderMonth.objects.refresh(account_ids)
         refreshed = time.perf_counter()
-        self.log(f"  OrderMonth refreshed in {refreshed - loaded:.0f} s; VACUUM ANALYZE …")
+        self.log(f"  OrderMonth refreshed in {refreshed - loaded:.0f} s; CommissionTotal.refresh …")
+        with transaction.atomic():
+            CommissionTotal.objects.refresh(account_ids)
+        totalled = time.perf_counter()
+        self.log(f"  CommissionTotal refreshed in {totalled - refreshed:.0f} s; VACUUM ANALYZE …")
         with connection.cursor() as cursor:
             # What autovacuum would have done on a live table: statistics and the visibility map.
             cursor.execute("VACUUM ANALYZE")
         done = time.perf_counter()
         self.counts["order months"] = OrderMonth.objects.count()
+        self.counts["commission totals"] = CommissionTotal.objects.count()
         self.timings = {
             "write": loaded - started,
+            "write_orders": orders_written - started,
+            "write_commissions": loaded - orders_written,
             "refresh": refreshed - loaded,
-            "vacuum_analyze": done - refreshed,
+            "commission_totals": totalled - refreshed,
+            "vacuum_analyze": done - totalled,
             "total": done - started,
         }
         return self.counts
@@ -270,17 +333,16 @@ class Loader:
                     status = self.status(age)
                     created = midnight + dt.timedelta(seconds=second)
                     number += rng.randint(1, 9)  # other distributors' orders in between
-                    orders.append(
-                        (
-                            order_id,
-                            rng.choices(ids, weights)[0],
-                            str(number),
-                            self.customer(key),
-                            status,
-                            created,
-                            self.total(),
-                        )
-                    )
+                    order = [
+                        order_id,
+                        rng.choices(ids, weights)[0],
+                        str(number),
+                        self.customer(key),
+                        status,
+                        created,
+                        self.total(),
+                    ]
+                    orders.append(order)
                     returned = status == S.CANCELLED and age > 10 and rng.random() < 0.3
                     invoiced = status in (S.INVOICED, S.COMPLETED) or returned
                     issued = None
@@ -301,6 +363,7 @@ class Loader:
                             )
                             invoice_id += 1
                     delivery = self.delivery_status(status, returned)
+                    order.append(delivery or "")  # Order.delivery_status
                     if delivery is not None:
                         if issued is None:
                             expected = day + dt.timedelta(days=rng.randint(7, 15))
@@ -316,7 +379,16 @@ class Loader:
             _copy(
                 cursor,
                 Order,
-                ("id", "account_id", "number", "customer_id", "status", "created_at", "total"),
+                (
+                    "id",
+                    "account_id",
+                    "number",
+                    "customer_id",
+                    "status",
+                    "created_at",
+                    "total",
+                    "delivery_status",
+                ),
                 orders,
             )
             _copy(
@@ -351,3 +423,220 @@ class Loader:
         if status == S.INVOICED:
             return rng.choices((D.PROCESSING, D.IN_TRANSIT, D.DELIVERED), (20, 70, 10))[0]
         return D.DELIVERED
+
+    # -- installments and commissions ------------------------------------------------------------
+
+    def commissions(self, cursor):
+        """N installments and their commissions, issued over the same five years as the orders
+        (same growth, same weekends), a window of days at a time; then their CommissionMonth rows.
+
+        No CommissionRequest is written, so request_id stays NULL, and no status history either:
+        CommissionMonth is counted here, from the dates this loader decides, not by its refresh().
+        """
+        rng = random.Random(f"{self.seed}:commissions")  # the orders' data stays as it was
+        per_day = self.per_day(self.n_commissions)
+        by_code = {c.code: c for c in Company.objects.all()}
+        missing = [code for code, _ in COMPANY_WEIGHTS if code not in by_code]
+        if missing:
+            raise RuntimeError(f"companies missing (data migration?): {', '.join(missing)}")
+        companies = [
+            (i, by_code[code].pk, by_code[code].invoice_prefix)
+            for i, (code, _) in enumerate(COMPANY_WEIGHTS)
+        ]
+        company_weights = [w for _, w in COMPANY_WEIGHTS]
+        # Each company numbers its invoices after its prefix; other resellers' fall in between.
+        counters = {pk: rng.randint(100_000, 900_000) for _, pk, _ in companies}
+        accounts = {
+            key: ([a.pk for a, _ in pairs], [w for _, w in pairs])
+            for key, pairs in self.accounts.items()
+        }
+        resellers = {key: i for i, key in enumerate(sorted(self.accounts))}
+        first_day = self.today - dt.timedelta(days=DAYS + 1)
+        installment_id = _next_id(cursor, Installment)
+        commission_id = _next_id(cursor, Commission)
+        months = {}  # (account, month, status): commissions released or paid that month
+        statuses = {}
+        n_rows = 0
+        ages = sorted(per_day, reverse=True)
+        for start in range(0, len(ages), CHUNK_DAYS):
+            installments, commissions = [], []
+            for age in ages[start : start + CHUNK_DAYS]:
+                issued = self.today - dt.timedelta(days=age)
+                left = per_day[age]
+                while left:
+                    key = "A" if rng.random() < SHARE_A else "B"
+                    ids, weights = accounts[key]
+                    account = rng.choices(ids, weights)[0]
+                    pool = self.pools[key]
+                    customer = pool[int(len(pool) * rng.random() ** 2)]  # skewed like orders
+                    government = customer in self.government
+                    index, company, prefix = rng.choices(companies, company_weights)[0]
+                    counters[company] += rng.randint(1, 9)
+                    invoice_number = f"{prefix}{counters[company]:07d}"
+                    total = Decimal(round(math.exp(rng.gauss(8.3, 1.1)), 2)).quantize(CENT)
+                    count = 1
+                    if not government and total >= 2000:
+                        count = min(rng.choices(*INSTALLMENTS)[0], left)
+                    left -= count
+                    share = (total / count).quantize(CENT, rounding=ROUND_DOWN)
+                    rate = Decimal(rng.randint(250, 700)) / 10000
+                    sale_type = SaleType.GOVERNMENT if government else SaleType.PRIVATE
+                    for n in range(1, count + 1):
+                        amount = share if n < count else total - share * (count - 1)
+                        due = issued + dt.timedelta(days=30 * n)
+                        paid, never = self.customer_paid(rng, due)
+                        status, released, payment = self.commission_state(
+                            rng, issued, due, paid, never, government
+                        )
+                        net = (amount * rate * NET_OF_TAXES).quantize(CENT)
+                        document = ""
+                        if status == C.REVERSED:
+                            net = -net  # a reversal is a negative line, as in the demo
+                        if released is not None:
+                            month = (account, released.replace(day=1), C.RELEASED)
+                            months[month] = months.get(month, 0) + 1
+                        if payment is not None:
+                            month = (account, payment.replace(day=1), C.PAID)
+                            months[month] = months.get(month, 0) + 1
+                            # One payment per reseller, company and day, as for one request.
+                            slot = (payment - first_day).days * 8 + index * 2 + resellers[key]
+                            document = f"PG-{100_000 + slot:06d}"
+                        statuses[status] = statuses.get(status, 0) + 1
+                        installments.append(
+                            (
+                                installment_id,
+                                invoice_number,
+                                n,
+                                company,
+                                account,
+                                customer,
+                                issued,
+                                due,
+                                amount,
+                                paid,
+                                amount if paid else None,
+                            )
+                        )
+                        commissions.append(
+                            (
+                                commission_id,
+                                installment_id,
+                                # Commission's copies of its installment's dates
+                                issued,
+                                due,
+                                paid,
+                                account,
+                                company,
+                                net,
+                                sale_type,
+                                status,
+                                HOLD_REASON if status == C.ON_HOLD else "",
+                                payment,
+                                document,
+                            )
+                        )
+                        installment_id += 1
+                        commission_id += 1
+            _copy(
+                cursor,
+                Installment,
+                (
+                    "id",
+                    "invoice_number",
+                    "number",
+                    "company_id",
+                    "account_id",
+                    "customer_id",
+                    "issue_date",
+                    "due_date",
+                    "amount",
+                    "paid_date",
+                    "paid_amount",
+                ),
+                installments,
+            )
+            _copy(
+                cursor,
+                Commission,
+                (
+                    "id",
+                    "installment_id",
+                    "issue_date",
+                    "due_date",
+                    "installment_paid_date",
+                    "account_id",
+                    "company_id",
+                    "net_amount",
+                    "sale_type",
+                    "status",
+                    "hold_reason",
+                    "payment_date",
+                    "payment_document",
+                ),
+                commissions,
+            )
+            if (n_rows + len(commissions)) // 100_000 > n_rows // 100_000:
+                self.log(f"  … {n_rows + len(commissions):,} commissions")
+            n_rows += len(commissions)
+        CommissionMonth.objects.bulk_create(
+            CommissionMonth(account_id=account, month=month, status=status, count=count)
+            for (account, month, status), count in sorted(months.items())
+        )
+        self.commission_statuses = {str(s): n for s, n in sorted(statuses.items())}
+        self.counts.update(installments=n_rows, commissions=n_rows)
+        self.counts["commission months"] = len(months)
+
+    def customer_paid(self, rng, due):
+        """(the day the customer paid the installment, or None; whether it never will)."""
+        if due >= self.today:
+            return None, False  # not due yet
+        draw = rng.random()
+        if draw < NEVER_PAID:
+            return None, True
+        if draw < NEVER_PAID + PAID_LATE:
+            paid = due + dt.timedelta(days=rng.randint(*LATE_DAYS))
+        else:
+            paid = due + dt.timedelta(days=rng.randint(*ON_TIME_DAYS))
+        # Not paid yet: past due and unpaid, i.e. overdue, until that day comes.
+        return (paid if paid < self.today else None), False
+
+    def commission_state(self, rng, issued, due, paid, never, government):
+        """(status, day released, day paid to the reseller) of a commission today.
+
+        The ERP's payment file releases a commission the morning after the customer pays (a
+        public body's sale only once compliance approved it, HOLD_DAYS after its issue). The
+        reseller requests it about four weeks later; analysis, approval and payment follow, so
+        the reseller is paid about 40 days after the customer.
+        """
+        today = self.today
+        if government and (today - issued).days < HOLD_DAYS:
+            return C.ON_HOLD, None, None
+        if paid is None:
+            if never and (today - due).days > WRITE_OFF_DAYS:
+                return C.CANCELLED, None, None
+            return C.PROVISIONED, None, None
+        released = paid + dt.timedelta(days=1)
+        if government:
+            released = max(released, issued + dt.timedelta(days=HOLD_DAYS))
+        requested = released + dt.timedelta(days=rng.randint(26, 30))
+        analysed = requested + dt.timedelta(days=rng.randint(2, 4))
+        approved = analysed + dt.timedelta(days=rng.randint(3, 5))
+        payment = approved + dt.timedelta(days=rng.randint(2, 4))
+        if rng.random() < REVERSED:
+            # Goods returned: reversed while released, or after the reseller was paid.
+            if rng.random() < 0.5:
+                reversed_on, kept = released + dt.timedelta(days=rng.randint(1, 20)), None
+            else:
+                reversed_on, kept = payment + dt.timedelta(days=rng.randint(5, 60)), payment
+            if reversed_on < today:
+                return C.REVERSED, released, kept
+        if payment < today:
+            return C.PAID, released, payment
+        for status, day in (
+            (C.APPROVED, approved),
+            (C.IN_ANALYSIS, analysed),
+            (C.REQUESTED, requested),
+        ):
+            if day < today:
+                return status, released, None
+        return C.RELEASED, released, None

@@ -5,7 +5,8 @@
     .venv/bin/python bench/run.py load --db portal_bench_1m --orders 1000000
     .venv/bin/python bench/run.py all --small portal_bench_10k --large portal_bench_1m
 
-`load` drops and recreates the database, migrates it and loads the orders (bench/load_orders.py).
+`load` drops and recreates the database, migrates it and loads the orders and the commissions
+(as many as the orders unless `--commissions N`; bench/load_orders.py).
 `all` measures the pages on both databases and the export on the large one, each in its own
 process, prints a Markdown report and writes it to bench/results/<date>.md (with the raw figures
 in <date>.json). `lists`, `export` and `explain` run one part; see `--help`.
@@ -84,24 +85,33 @@ def cmd_load(args):
     setup_django(args.db)
     migrate()
     migrated = time.perf_counter()
-    log(f"{args.db}: migrated in {migrated - started:.0f} s; loading {args.orders:,} orders …")
+    commissions = args.orders if args.commissions is None else args.commissions
+    log(
+        f"{args.db}: migrated in {migrated - started:.0f} s; loading {args.orders:,} orders "
+        f"and {commissions:,} commissions …"
+    )
     from bench.load_orders import Loader
 
-    loader = Loader(args.orders, seed=args.seed, log=log)
+    loader = Loader(args.orders, commissions=commissions, seed=args.seed, log=log)
     counts = loader.load()
     result = {
         "db": args.db,
         "orders": args.orders,
+        "commissions": commissions,
         "counts": counts,
+        "commission_statuses": loader.commission_statuses,
         "seconds": {"migrate": migrated - started, **loader.timings},
         "size": database_size(),
         "loadavg": loadavg(),
     }
+    t = loader.timings
     log(
-        f"{args.db}: {counts} in {loader.timings['total']:.0f} s "
-        f"(rows {loader.timings['write']:.0f} s, OrderMonth {loader.timings['refresh']:.0f} s, "
-        f"VACUUM ANALYZE {loader.timings['vacuum_analyze']:.0f} s); database {result['size']}"
+        f"{args.db}: {counts} in {t['total']:.0f} s (rows {t['write']:.0f} s: orders "
+        f"{t['write_orders']:.0f} s, commissions {t['write_commissions']:.0f} s; OrderMonth "
+        f"{t['refresh']:.0f} s, CommissionTotal {t['commission_totals']:.0f} s, VACUUM ANALYZE "
+        f"{t['vacuum_analyze']:.0f} s); database {result['size']}"
     )
+    log(f"{args.db}: commissions by status {loader.commission_statuses}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"load-{args.db}.json").write_text(json.dumps(result, indent=2))
 
@@ -130,7 +140,8 @@ def logged_in_client():
 
 
 def page_cases():
-    """(name, url) of every measured page; dates are counted back from today."""
+    """(name, url) of every measured page; dates are counted back from today, and the customer
+    and invoice looked up in the data, the same way at every size."""
     from django.utils import timezone
 
     from accounts.models import ResellerAccount
@@ -139,6 +150,7 @@ def page_cases():
     today = timezone.localdate()
     days_90 = (today - dt.timedelta(days=90)).isoformat()
     account = ResellerAccount.objects.filter(reseller__collaborators__user__email=ADMIN_A).first()
+    customer, invoice = commission_lookups(account.reseller_id, today)
     return [
         ("dashboard", "/"),
         ("list, no filter (Consolidado)", "/pedidos/"),
@@ -147,7 +159,43 @@ def page_cases():
         ("list, delivery in transit", "/pedidos/?delivery_status=in_transit"),
         ("list, page 50", "/pedidos/?page=50"),
         ("list, customer name contains", "/pedidos/?customer=hospital"),
+        ("commissions, no filter", "/comissoes/"),
+        ("commissions, released, one company", "/comissoes/?status=released&company=IMB"),
+        ("commissions, overdue", "/comissoes/?overdue=true"),
+        ("commissions, issued in the last 90 days", f"/comissoes/?issued_from={days_90}"),
+        ("commissions, one customer CNPJ", f"/comissoes/?customer={customer}"),
+        ("commissions, invoice no.", f"/comissoes/?invoice={invoice}"),
+        ("commissions, page 50", "/comissoes/?page=50"),
     ]
+
+
+def commission_lookups(reseller_id, today):
+    """(customer CNPJ, invoice number) of reseller A for the commission filters.
+
+    The customer is the middle one, by code, of those that have installments with the reseller:
+    customers grow with the data, so it has about as many commissions at 10k as at 1M. The
+    invoice is the first, by number, of those the reseller issued a year ago.
+    """
+    from django.db.models import Exists, OuterRef
+
+    from commissions.models import Installment
+    from orders.models import Customer
+
+    mine = Installment.objects.filter(account__reseller_id=reseller_id)
+    customers = Customer.objects.filter(Exists(mine.filter(customer=OuterRef("pk")))).order_by(
+        "code"
+    )
+    customer = customers[customers.count() // 2]
+    year_ago = today - dt.timedelta(days=365)
+    invoice = (
+        mine.filter(issue_date__lte=year_ago)
+        .order_by("-issue_date", "invoice_number")
+        .values_list("invoice_number", flat=True)
+        .first()
+    )
+    if invoice is None:
+        sys.exit("no commissions in this database: load it again (bench/run.py load)")
+    return customer.cnpj, invoice
 
 
 def use_database(db):
@@ -173,31 +221,38 @@ def cmd_lists(args):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from commissions.models import Commission
     from orders.models import Order
 
-    clients, results = {}, {}
+    clients, results, urls = {}, {}, {}
     for db in dbs:
         use_database(db)
         migrate()
         clients[db] = logged_in_client()
+        # Each database has its own URLs: the customer and invoice filters name rows of its own.
+        cases = page_cases()
+        names = [name for name, _ in cases]
+        urls[db] = dict(cases)
         results[db] = {
             "db": db,
             "orders": Order.objects.count(),
+            "commissions": Commission.objects.count(),
             "requests": args.requests,
             "warmup": args.warmup,
             "cases": [],
         }
-    for name, url in page_cases():
+    for name in names:
         before = wait_for_quiet(args.quiet, args.max_wait)
         times = {db: [] for db in dbs}
         for db in dbs:
             use_database(db)
             for _ in range(args.warmup):
-                response = clients[db].get(url)
-                assert response.status_code == 200, (db, url, response.status_code)
+                response = clients[db].get(urls[db][name])
+                assert response.status_code == 200, (db, urls[db][name], response.status_code)
         while len(times[dbs[-1]]) < args.requests:
             for db in dbs:
                 use_database(db)
+                url = urls[db][name]
                 clients[db].get(url)  # the first request after a reconnect is not timed
                 for _ in range(args.block):
                     t0 = time.perf_counter()
@@ -206,6 +261,7 @@ def cmd_lists(args):
         after = loadavg()
         for db in dbs:
             use_database(db)
+            url = urls[db][name]
             with CaptureQueriesContext(connection) as queries:
                 clients[db].get(url)
             slowest = max(queries.captured_queries, key=lambda q: float(q["time"]))
@@ -584,7 +640,8 @@ def render(results):
         f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, Python {m['python']}, "
         f"PostgreSQL {m['postgresql']}.",
         "",
-        f"## Pages: server time, {small['orders']:,} vs {large['orders']:,} orders",
+        f"## Pages: server time, {small['orders']:,} vs {large['orders']:,} orders, "
+        f"{small.get('commissions', 0):,} vs {large.get('commissions', 0):,} commissions",
         "",
         "Django test client logged in as reseller A's admin (Consolidado: all three accounts), "
         f"{small['warmup']} warm-up requests, then the median and p95 of "
@@ -606,8 +663,10 @@ def render(results):
     lines += ["", "| page | URL | slowest SQL statement (small / large) | load average |"]
     lines += ["|---|---|---|---|"]
     for a, b in zip(small["cases"], large["cases"], strict=True):
+        # The customer and invoice filters name a row of each database: show both URLs.
+        url = f"`{a['url']}`" if a["url"] == b["url"] else f"`{a['url']}` / `{b['url']}`"
         lines.append(
-            f"| {a['name']} | `{a['url']}` | {a['slowest_sql_ms']:.0f} ms / "
+            f"| {a['name']} | {url} | {a['slowest_sql_ms']:.0f} ms / "
             f"{b['slowest_sql_ms']:.0f} ms | {b['loadavg'][0]}–{b['loadavg'][1]} |"
         )
     export = results.get("export")
@@ -642,13 +701,21 @@ def render(results):
     loads = [x["load"] for x in (small, large) if "load" in x]
     if loads:
         lines += ["", "## Load", "", "| database | orders | invoices | deliveries | customers "
-                  "| time | size |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+                  "| commissions | time | size |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for load in loads:
             c, s = load["counts"], load["seconds"]
+            if "write_commissions" in s:
+                rows = (
+                    f"rows {s['write']:.0f} s: orders {s['write_orders']:.0f} s, commissions "
+                    f"{s['write_commissions']:.0f} s; OrderMonth {s['refresh']:.0f} s, "
+                    f"CommissionTotal {s['commission_totals']:.0f} s"
+                )
+            else:  # loaded before the commissions were
+                rows = f"rows {s['write']:.0f} s, OrderMonth {s['refresh']:.0f} s"
             lines.append(
                 f"| {load['db']} | {c['orders']:,} | {c['invoices']:,} | {c['deliveries']:,} "
-                f"| {c['customers']:,} | {s['migrate'] + s['total']:.0f} s (rows "
-                f"{s['write']:.0f} s, OrderMonth {s['refresh']:.0f} s, VACUUM ANALYZE "
+                f"| {c['customers']:,} | {c.get('commissions', 0):,} "
+                f"| {s['migrate'] + s['total']:.0f} s ({rows}, VACUUM ANALYZE "
                 f"{s['vacuum_analyze']:.0f} s) | {load['size']} |"
             )
     lines += ["", f"Whole run: {results['seconds'] / 60:.1f} min.", ""]
@@ -668,9 +735,12 @@ def main():
         p.add_argument("--max-wait", type=int, default=30, help="seconds to wait for quiet")
         p.add_argument("--out", help="write the JSON here instead of stdout")
 
-    p = sub.add_parser("load", help="recreate a database and load N orders")
+    p = sub.add_parser("load", help="recreate a database and load N orders and commissions")
     p.add_argument("--db", required=True)
     p.add_argument("--orders", type=int, required=True)
+    p.add_argument(
+        "--commissions", type=int, help="installments and commissions (default: as many as orders)"
+    )
     p.add_argument("--seed", type=int, default=20260601)
     p.set_defaults(func=cmd_load)
 

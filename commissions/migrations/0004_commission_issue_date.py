@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='commission',
-            index=models.Index(fields=['-issue_date', '-id'], name='commission_issued_idx'),
+            index=models.Index(fields=['-issue_date', '-id'], include=('account', 'net_amount'), name='commission_issued_idx'),
         ),
         migrations.AddIndex(
             model_name='commission',
