@@ -93,3 +93,24 @@ def added_up():
         count, net = totals.get((c.account_id, c.company_id, c.status), (0, Decimal(0)))
         totals[(c.account_id, c.company_id, c.status)] = (count + 1, net + c.net_amount)
     return totals
+
+
+def assert_copies_match_their_sources():
+    """Order.delivery_status, the commission's copies of its installment's dates and
+    CommissionTotal all match what they copy: for data written in bulk (demo, ERP import)."""
+    from django.db.models import F
+
+    from orders.models import Delivery, Order
+
+    assert Order.objects.exclude(delivery_status="").count() == Delivery.objects.count() > 0
+    assert not Order.objects.filter(delivery__isnull=False).exclude(
+        delivery_status=F("delivery__status")
+    )
+    assert Commission.objects.count() > 0
+    assert not Commission.objects.exclude(issue_date=F("installment__issue_date"))
+    assert not Commission.objects.exclude(due_date=F("installment__due_date"))
+    assert Commission.objects.filter(installment_paid_date__isnull=False).exists()
+    assert not Commission.objects.exclude(
+        installment_paid_date=F("installment__paid_date")
+    ).exclude(installment_paid_date__isnull=True, installment__paid_date__isnull=True)
+    assert rollup() == added_up()
