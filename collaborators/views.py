@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -13,6 +13,7 @@ from collaborators.models import AccessChange, Collaborator
 from collaborators.modules import Module
 from collaborators.tables import CollaboratorTable
 from portal.lists import ListPageView
+from portal.scoping import get_visible_or_404
 
 HISTORY_LIMIT = 50
 
@@ -40,11 +41,8 @@ class CollaboratorListView(ListPageView):
 
 def _collaborator(request, pk):
     """The reseller's collaborator `pk`; another reseller's answers 404 (DESIGN §4)."""
-    return get_object_or_404(
-        Collaborator.objects.visible_to(request.user)
-        .select_related("user")
-        .prefetch_related("grants"),
-        pk=pk,
+    return get_visible_or_404(
+        Collaborator.objects.select_related("user").prefetch_related("grants"), request, pk=pk
     )
 
 

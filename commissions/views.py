@@ -1,4 +1,4 @@
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from collaborators.access import module_required
@@ -7,6 +7,7 @@ from commissions.filters import CommissionFilterSet
 from commissions.models import Commission, CommissionTotal
 from commissions.tables import CommissionTable
 from portal.lists import ListPageView
+from portal.scoping import get_visible_or_404
 
 # The filters whose fields CommissionTotal is kept by.
 TOTALLED_FILTERS = {"account", "company", "status"}
@@ -46,10 +47,9 @@ class CommissionListView(ListPageView):
 
 @module_required(Module.COMMISSIONS_TRACK)
 def commission_detail(request, pk):
-    commission = get_object_or_404(
-        Commission.objects.visible_to(request.user).select_related(
-            "account", "company", "installment__customer", "request"
-        ),
+    commission = get_visible_or_404(
+        Commission.objects.select_related("account", "company", "installment__customer", "request"),
+        request,
         pk=pk,
     )
     return render(

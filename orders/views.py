@@ -1,5 +1,5 @@
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from collaborators.access import module_required
@@ -8,6 +8,7 @@ from orders.filters import OrderFilterSet
 from orders.models import Invoice, Order
 from orders.tables import OrderTable
 from portal.lists import ListPageView
+from portal.scoping import get_visible_or_404
 
 
 class OrderListView(ListPageView):
@@ -24,10 +25,9 @@ class OrderListView(ListPageView):
 
 @module_required(Module.ORDERS)
 def order_detail(request, number):
-    order = get_object_or_404(
-        Order.objects.visible_to(request.user).select_related(
-            "account", "customer", "delivery__carrier"
-        ),
+    order = get_visible_or_404(
+        Order.objects.select_related("account", "customer", "delivery__carrier"),
+        request,
         number=number,
     )
     delivery = getattr(order, "delivery", None)
@@ -49,7 +49,7 @@ def order_detail(request, number):
 def invoice_file(request, pk, kind):
     if kind not in ("pdf", "xml"):
         raise Http404
-    invoice = get_object_or_404(Invoice.objects.visible_to(request.user), pk=pk)
+    invoice = get_visible_or_404(Invoice.objects.all(), request, pk=pk)
     file = getattr(invoice, kind)
     if not file:
         raise Http404
