@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 # pyenv honours .python-version; elsewhere take the newest python3 that Django 6 accepts.
 BOOTSTRAP_PYTHON ?= $(shell (command -v pyenv >/dev/null 2>&1 && pyenv which python 2>/dev/null) || command -v python3.13 || command -v python3.12)
 PYTEST_ARGS ?=
+# The settings refuse to start without SECRET_KEY unless DEBUG=1. The tests and the catalogue
+# tools run as production does (DEBUG unset), on a throwaway key unless SECRET_KEY is set.
+WITH_KEY = SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"
 
 .PHONY: install demo test lint messages check-messages clean
 
@@ -25,7 +28,7 @@ demo: install
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(WITH_KEY) $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -33,12 +36,12 @@ lint: install
 
 # The same flags as .ci/check-messages, which fails when the catalogue is out of date.
 messages: install
-	$(PY) manage.py makemessages -l pt_BR --no-location --no-obsolete \
+	$(WITH_KEY) $(PY) manage.py makemessages -l pt_BR --no-location --no-obsolete \
 		--ignore=.venv --ignore=tests --ignore=bench --ignore=samples --ignore=test-artifacts
-	$(PY) manage.py compilemessages -l pt_BR --ignore=.venv
+	$(WITH_KEY) $(PY) manage.py compilemessages -l pt_BR --ignore=.venv
 
 check-messages: install
-	./.ci/check-messages
+	$(WITH_KEY) ./.ci/check-messages
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media test-artifacts

@@ -35,8 +35,25 @@ def envlist(name, default=""):
 
 
 DEBUG = envbool("DEBUG", False)
-# The demo and the tests run on this placeholder; production must set SECRET_KEY.
-SECRET_KEY = os.environ.get("SECRET_KEY") or "insecure-demo-key-set-SECRET_KEY-in-production"
+# Whoever knows the key can forge signed values (password reset tokens, signed cookies), so a key
+# published in this repository is only good for the demo on a developer's machine (DEBUG=1).
+DEMO_SECRET_KEY = "insecure-demo-key-for-DEBUG-1-only"
+PUBLIC_SECRET_KEYS = {
+    DEMO_SECRET_KEY,
+    "insecure-demo-key-set-SECRET_KEY-in-production",
+    "change-me-to-a-long-random-string",
+}
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
+if not DEBUG and (not SECRET_KEY or SECRET_KEY in PUBLIC_SECRET_KEYS):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set, or is a placeholder published with the portal's source. Set it to "
+        "a long random value, e.g. the output of "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`. "
+        "Only the demo (DEBUG=1) runs without one; `make test` makes up one for the tests."
+    )
+SECRET_KEY = SECRET_KEY or DEMO_SECRET_KEY
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 
@@ -194,6 +211,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Messages live in the session, on the server. The default cookie storage would deserialise a
+# signed cookie, "safe string" flag included: whoever has the key could inject markup.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Behind a load balancer: trust X-Forwarded-Proto, and take the client's address from the entry
 # of X-Forwarded-For that the TRUSTED_PROXY_COUNT proxies in front of the portal wrote
