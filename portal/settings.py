@@ -209,8 +209,21 @@ WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 # Invoice PDFs and XMLs live here; they are never served under a public URL.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
-SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# SECURE_COOKIES=1 says the portal is served over HTTPS only. Cookies then travel over TLS only,
+# under the __Host- prefix: the browser refuses such a cookie unless it is Secure, for Path=/ and
+# without a Domain, so neither plain http nor a sibling subdomain can plant or overwrite one.
+# Plain http is redirected and HSTS keeps browsers on https. The demo on http://127.0.0.1 keeps
+# all of this off, or its browser would drop the cookies.
+SECURE_COOKIES = envbool("SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_NAME = "__Host-sessionid" if SECURE_COOKIES else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if SECURE_COOKIES else "csrftoken"
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", SECURE_COOKIES)
+SECURE_HSTS_SECONDS = envint("HSTS_SECONDS", 365 * 24 * 60 * 60 if SECURE_COOKIES else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HSTS_INCLUDE_SUBDOMAINS", True)
+# The preload token lets anyone submit the domain to the browsers' built-in HSTS lists, which is
+# slow to undo; those lists take registrable domains only, so it is harmless on portal.example.com.
+SECURE_HSTS_PRELOAD = envbool("HSTS_PRELOAD", False)
 # Messages live in the session, on the server. The default cookie storage would deserialise a
 # signed cookie, "safe string" flag included: whoever has the key could inject markup.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

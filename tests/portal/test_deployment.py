@@ -1,9 +1,10 @@
-"""Starting the portal as production: the secret key.
+"""Starting the portal as production: the secret key, `check --deploy`, HTTPS-only cookies.
 
 Settings are read once, at import, so each case starts the real `manage.py` or a fresh
 interpreter in a subprocess with an environment built here, and nothing from this process's.
 """
 
+import json
 import os
 import secrets
 import subprocess
@@ -39,6 +40,18 @@ def run(args, env):
         text=True,
         timeout=120,  # a bound on a hang, not a timing assertion
     )
+
+
+def settings_in(env, *names):
+    code = (
+        "import json, os\n"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'portal.settings')\n"
+        "from django.conf import settings\n"
+        f"print(json.dumps({{n: getattr(settings, n) for n in {list(names)!r}}}))\n"
+    )
+    result = run(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
 def random_key():
@@ -77,3 +90,78 @@ def test_the_demo_starts_without_a_key_only_under_debug():
 def test_env_example_ships_no_usable_secret_key():
     # A key copied from the example would be known to everyone who read it.
     assert env_example().get("SECRET_KEY", "") == ""
+
+
+def test_check_deploy_passes_with_the_settings_in_env_example():
+    """The real command, on `.env.example` as it stands. The example's SECRET_KEY is blank on
+    purpose, so this fills in a random one, as an operator must. The check does not connect to
+    the example's database or Redis, so their host names stay as they are."""
+    env = env_example()
+    env["SECRET_KEY"] = env.get("SECRET_KEY") or random_key()
+
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_over_https_the_cookies_are_secure_and_carry_the_host_prefix():
+    """A `__Host-` cookie is refused by the browser unless it is Secure, for Path=/ and without a
+    Domain: plain http or a sibling subdomain cannot plant or overwrite the session or CSRF
+    cookie."""
+    env = {**env_example(), "SECRET_KEY": random_key()}
+
+    got = settings_in(
+        env,
+        "SESSION_COOKIE_NAME",
+        "SESSION_COOKIE_SECURE",
+        "SESSION_COOKIE_PATH",
+        "SESSION_COOKIE_DOMAIN",
+        "CSRF_COOKIE_NAME",
+        "CSRF_COOKIE_SECURE",
+        "CSRF_COOKIE_PATH",
+        "CSRF_COOKIE_DOMAIN",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    )
+
+    assert got["SESSION_COOKIE_NAME"] == "__Host-sessionid"
+    assert got["CSRF_COOKIE_NAME"] == "__Host-csrftoken"
+    assert got["SESSION_COOKIE_SECURE"] and got["CSRF_COOKIE_SECURE"]
+    assert got["SESSION_COOKIE_PATH"] == got["CSRF_COOKIE_PATH"] == "/"
+    assert got["SESSION_COOKIE_DOMAIN"] is None and got["CSRF_COOKIE_DOMAIN"] is None
+    assert got["SECURE_SSL_REDIRECT"]
+    assert got["SECURE_HSTS_SECONDS"] >= 365 * 24 * 60 * 60
+    assert got["SECURE_HSTS_INCLUDE_SUBDOMAINS"]
+
+
+def test_secure_cookies_alone_turn_on_the_redirect_and_hsts():
+    env = {"SECRET_KEY": random_key(), "SECURE_COOKIES": "1"}
+
+    got = settings_in(env, "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SESSION_COOKIE_NAME")
+
+    assert got["SECURE_SSL_REDIRECT"] and got["SECURE_HSTS_SECONDS"] > 0
+    assert got["SESSION_COOKIE_NAME"] == "__Host-sessionid"
+
+
+def test_the_demo_on_plain_http_keeps_plain_cookies_and_no_redirect():
+    # A browser drops a Secure or __Host- cookie set over http: the demo's logins would fail.
+    got = settings_in(
+        {"DEBUG": "1"},
+        "SESSION_COOKIE_NAME",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_NAME",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_SSL_REDIRECT",
+        "SECURE_HSTS_SECONDS",
+    )
+
+    assert got == {
+        "SESSION_COOKIE_NAME": "sessionid",
+        "SESSION_COOKIE_SECURE": False,
+        "CSRF_COOKIE_NAME": "csrftoken",
+        "CSRF_COOKIE_SECURE": False,
+        "SECURE_SSL_REDIRECT": False,
+        "SECURE_HSTS_SECONDS": 0,
+    }
