@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.cache_control.PrivateNoStoreMiddleware",
+    "portal.session_expiry.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -228,6 +229,12 @@ SECURE_HSTS_PRELOAD = envbool("HSTS_PRELOAD", False)
 # Messages live in the session, on the server. The default cookie storage would deserialise a
 # signed cookie, "safe string" flag included: whoever has the key could inject markup.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Enforced on the server by portal.session_expiry (the cookie's own expiry is only a backstop):
+# a session ends after SESSION_IDLE_TIMEOUT seconds without a request, and SESSION_MAX_AGE
+# seconds after its login whatever the activity.
+SESSION_IDLE_TIMEOUT = envint("SESSION_IDLE_TIMEOUT", 2 * 60 * 60)
+SESSION_MAX_AGE = envint("SESSION_MAX_AGE", 12 * 60 * 60)
+SESSION_COOKIE_AGE = SESSION_MAX_AGE
 
 # Behind a load balancer: trust X-Forwarded-Proto, and take the client's address from the entry
 # of X-Forwarded-For that the TRUSTED_PROXY_COUNT proxies in front of the portal wrote
