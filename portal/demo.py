@@ -25,6 +25,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import ProtectedError, Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import EcommerceUser, Reseller, ResellerAccount, User
@@ -540,7 +541,10 @@ class HistoryEntry:
 class Builder:
     """Plans the data set in memory, then writes it table by table with bulk inserts."""
 
-    def __init__(self, *, orders=DEFAULT_ORDERS, seed=DEFAULT_SEED, today=None, files=True):
+    def __init__(
+        self, *, orders=DEFAULT_ORDERS, seed=DEFAULT_SEED, today=None, files=True, real=None
+    ):
+        self.real = real
         self.orders_a = max(orders, 20)
         self.orders_b = max(orders // 8, 20)
         self.seed = seed
@@ -575,7 +579,7 @@ class Builder:
         if missing:
             raise DemoError(f"Companies missing (run migrate first): {', '.join(sorted(missing))}")
         self.build_resellers()
-        self.people = reset_logins(today=self.today)
+        self.people = reset_logins(today=self.today, real=self.real)
         self.build_colleagues()
         self.build_customers()
         self.build_orders()
@@ -1356,13 +1360,27 @@ def demo_present():
     )
 
 
-def reset_logins(*, today=None):
+def demo_logins():
+    """Every login the demo creates a portal user for, at once or at the user's first login."""
+    return [d.login for d in LOGINS] + [c.login for c in COLLEAGUES]
+
+
+def real_users():
+    """Users the demo did not create: their database may be a real one."""
+    logins = [login.lower() for login in demo_logins()]
+    return User.objects.annotate(login=Lower("email")).exclude(login__in=logins)
+
+
+def reset_logins(*, today=None, real=None):
     """Puts the demo logins back where the README says they land; returns who is who.
 
     Store users get the demo password back, unlocked and active. pedidos@ has exactly the orders
     module; novo@ has never logged in (its portal user, if any, goes); the admins are admins.
+    The staff login, a superuser with a published password, exists only on a database where
+    every user is the demo's (see `demo_staff`); `real` counts the others, taken before a wipe.
     """
     today = today or timezone.localdate()
+    real = real_users().count() if real is None else real
     resellers = {spec.key: Reseller.objects.get(code=spec.code) for spec in RESELLERS}
     # PBKDF2 takes a good part of a second per hash, so the demo users share one.
     password = make_password(DEMO_PASSWORD)
@@ -1381,12 +1399,7 @@ def reset_logins(*, today=None):
             },
         )
 
-    staff = User.objects.filter(email__iexact=STAFF.login).first()
-    if staff is None:
-        staff = User.objects.create_superuser(STAFF.login, name=STAFF.name)
-    staff.password = password
-    staff.is_staff = staff.is_superuser = staff.is_active = True
-    staff.save()
+    staff, staff_disabled = demo_staff(password, real_users=real)
 
     tz = timezone.get_default_timezone()
     user = User.objects.filter(email__iexact=PEDIDOS.login).first()
@@ -1420,7 +1433,36 @@ def reset_logins(*, today=None):
     Collaborator.objects.filter(user__email__in=[ADMIN_A.login, ADMIN_B.login]).update(
         is_admin=True, is_active=True
     )
-    return {"password_hash": password, "staff": staff, "pedidos": pedidos}
+    return {
+        "password_hash": password,
+        "staff": staff,
+        "pedidos": pedidos,
+        "real_users": real,
+        "staff_disabled": staff_disabled,
+    }
+
+
+def demo_staff(password, *, real_users):
+    """The demo's superuser with the demo password, or None when the database has real users.
+
+    Returns (user or None, whether an earlier demo superuser lost the demo password). On a
+    database with real users, a superuser whose password is printed in the README would let
+    anyone into the admin: it is not created, and one left by an earlier run keeps no demo
+    password.
+    """
+    staff = User.objects.filter(email__iexact=STAFF.login).first()
+    if real_users:
+        if staff is not None and staff.check_password(DEMO_PASSWORD):
+            staff.set_unusable_password()
+            staff.save(update_fields=["password"])
+            return None, True
+        return None, False
+    if staff is None:
+        staff = User.objects.create_superuser(STAFF.login, name=STAFF.name)
+    staff.password = password
+    staff.is_staff = staff.is_superuser = staff.is_active = True
+    staff.save()
+    return staff, False
 
 
 def wipe():
@@ -1474,19 +1516,28 @@ def wipe():
         list(pool.map(default_storage.delete, files))
 
 
+@dataclass(frozen=True)
+class Loaded:
+    counts: dict | None  # None: the data set was there already; only the logins were reset
+    real_users: int  # users the demo did not create; with any, there is no demo staff login
+    staff_disabled: bool  # an earlier demo staff user lost the demo password
+
+
 def load(*, rebuild=False, orders=DEFAULT_ORDERS, seed=DEFAULT_SEED, today=None, files=True):
-    """Builds the demo data set, or only resets the logins when it is there already.
-
-    Returns the row counts of a build, or None when it only reset the logins.
-    """
+    """Builds the demo data set, or only resets the logins when it is there already."""
     with transaction.atomic():
+        # Counted first: the wipe deletes the users of resellers that carry the demo's codes.
+        real = real_users().count()
         if demo_present() and not rebuild:
-            reset_logins(today=today)
-            return None
-        wipe()
-        return Builder(orders=orders, seed=seed, today=today, files=files).build()
+            people, counts = reset_logins(today=today, real=real), None
+        else:
+            wipe()
+            builder = Builder(orders=orders, seed=seed, today=today, files=files, real=real)
+            counts = builder.build()
+            people = builder.people
+    return Loaded(counts, people["real_users"], people["staff_disabled"])
 
 
-def login_table():
+def login_table(*, staff=True):
     """The demo logins as rows of (login, password, who)."""
-    return [(d.login, DEMO_PASSWORD, d.who) for d in LOGINS]
+    return [(d.login, DEMO_PASSWORD, d.who) for d in LOGINS if staff or d is not STAFF]

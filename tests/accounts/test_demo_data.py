@@ -43,7 +43,16 @@ def media(settings, tmp_path):
 
 def demo_data(*args, orders=60):
     out = io.StringIO()
-    call_command("demo_data", "--orders", str(orders), "--today", TODAY, *args, stdout=out)
+    call_command(
+        "demo_data",
+        "--orders",
+        str(orders),
+        "--today",
+        TODAY,
+        "--i-know-this-is-not-production",
+        *args,
+        stdout=out,
+    )
     return out.getvalue()
 
 
@@ -378,8 +387,9 @@ def test_staff_logs_in_with_django_s_own_backend():
 
 
 @pytest.mark.django_db
-def test_it_prints_the_five_logins_and_the_url(monkeypatch):
+def test_it_prints_the_five_logins_and_the_url(monkeypatch, settings):
     monkeypatch.setenv("PORT", "8123")
+    settings.DEBUG = True  # as `make demo` runs it
     out = io.StringIO()
 
     call_command("demo_data", "--orders", "40", stdout=out)  # as `make demo` does: today's data
