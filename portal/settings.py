@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from xstatic.pkg import bootstrap as xstatic_bootstrap
 
@@ -45,8 +46,6 @@ PUBLIC_SECRET_KEYS = {
 }
 SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
 if not DEBUG and (not SECRET_KEY or SECRET_KEY in PUBLIC_SECRET_KEYS):
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured(
         "SECRET_KEY is not set, or is a placeholder published with the portal's source. Set it to "
         "a long random value, e.g. the output of "
