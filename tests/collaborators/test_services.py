@@ -1,5 +1,6 @@
 """The rules of collaborators/services.py, each on its own (DESIGN §4, issue 4 §2)."""
 
+import logging
 import threading
 import time
 
@@ -93,9 +94,12 @@ def test_an_admin_may_grant_admin(alice, olga):
     assert fresh(olga).is_admin
 
 
-def test_a_collaborators_module_user_may_change_a_non_admins_modules(carla, olga):
-    update(carla, olga, modules=[Module.COMMISSIONS_TRACK])
-    assert fresh(olga).modules == {"commissions_track"}
+def test_a_collaborators_module_user_may_change_a_non_admins_modules_it_holds(carla, olga):
+    # carla holds Colaboradores only: she may grant or revoke it, and leaves Status de pedidos be.
+    update(carla, olga, modules=[Module.ORDERS, Module.COLLABORATORS])
+    assert fresh(olga).modules == {"orders", "collaborators"}
+    update(carla, olga, modules=[Module.ORDERS])
+    assert fresh(olga).modules == {"orders"}
 
 
 def test_only_an_admin_may_grant_admin(carla, olga):
@@ -203,11 +207,16 @@ def test_reactivating_an_active_collaborator_is_refused(alice, olga):
     assert not AccessChange.objects.filter(collaborator=olga).exists()
 
 
-def test_a_collaborators_module_user_may_deactivate_and_reactivate_a_non_admin(carla, olga):
-    services.collaborator_deactivate(actor=carla, collaborator=olga)
-    assert not fresh(olga).is_active
-    services.collaborator_reactivate(actor=carla, collaborator=olga)
-    assert fresh(olga).is_active
+def test_a_collaborators_module_user_may_toggle_a_non_admin_whose_every_module_it_holds(
+    carla, bob, reseller_a
+):
+    # Someone whose every module carla holds too (none, or Colaboradores only).
+    pia = CollaboratorFactory(reseller=reseller_a, modules=[Module.COLLABORATORS])
+    for target in (bob, pia):
+        services.collaborator_deactivate(actor=carla, collaborator=target)
+        assert not fresh(target).is_active
+        services.collaborator_reactivate(actor=carla, collaborator=target)
+        assert fresh(target).is_active
 
 
 def test_a_deactivated_admin_may_be_reactivated_only_by_an_admin(alice, carla, dave):
@@ -222,6 +231,139 @@ def test_an_edit_form_opened_before_a_deactivation_is_refused(alice, dave, olga)
     services.collaborator_deactivate(actor=dave, collaborator=olga)
     error = refused(lambda: update(alice, olga, modules=[], version=version))
     assert isinstance(error, services.ConcurrentChange)
+
+
+# Least privilege: what a non-admin manager may not do ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "modules",
+    [
+        list(Module),  # every module
+        [Module.COLLABORATORS, Module.ORDERS],  # one more
+        [],  # or fewer: their own access is an administrator's business
+    ],
+    ids=["every module", "one more", "none"],
+)
+def test_a_non_admin_manager_cannot_grant_itself_modules(carla, modules):
+    error = refused(lambda: update(carla, carla, modules=modules))
+    assert error.code == "own_access"
+    assert fresh(carla).modules == {"collaborators"}
+    assert not AccessChange.objects.filter(collaborator=carla).exists()
+
+
+def test_a_non_admin_manager_cannot_make_itself_admin(carla):
+    error = refused(lambda: update(carla, carla, is_admin=True))
+    assert error.code == "own_access"
+    assert not fresh(carla).is_admin
+
+
+def test_a_non_admin_manager_cannot_grant_another_non_admin_a_module_it_lacks(carla, bob):
+    error = refused(lambda: update(carla, bob, modules=list(Module)))
+    assert error.code == "module_not_held"
+    assert str(Module.ORDERS.label) in error.message
+    assert str(Module.COLLABORATORS.label) not in error.message  # that one she may grant
+    assert fresh(bob).modules == set()
+    assert not AccessChange.objects.filter(collaborator=bob).exists()
+
+
+def test_a_non_admin_manager_cannot_revoke_a_module_it_lacks(carla, olga):
+    error = refused(lambda: update(carla, olga, modules=[]))
+    assert error.code == "module_not_held"
+    assert fresh(olga).modules == {"orders"}
+
+
+def test_two_non_admin_managers_cannot_pass_each_other_modules_neither_holds(carla, bob):
+    # carla may hand bob Colaboradores, the one module she holds; that gives bob nothing more to
+    # hand back, and nobody may touch their own access.
+    update(carla, bob, modules=[Module.COLLABORATORS])
+    refused(lambda: update(fresh(bob), carla, modules=[Module.COLLABORATORS, Module.ORDERS]))
+    refused(lambda: update(fresh(bob), bob, modules=[Module.COLLABORATORS, Module.ORDERS]))
+    assert fresh(carla).modules == fresh(bob).modules == {"collaborators"}
+
+
+def test_a_manager_holding_a_module_may_grant_and_revoke_exactly_that_one(reseller_a, bob, olga):
+    manager = CollaboratorFactory(
+        reseller=reseller_a, modules=[Module.COLLABORATORS, Module.COMMISSIONS_TRACK]
+    )
+    update(manager, bob, modules=[Module.COMMISSIONS_TRACK])
+    update(manager, olga, modules=[Module.ORDERS, Module.COMMISSIONS_TRACK])
+    assert fresh(bob).modules == {"commissions_track"}
+    assert fresh(olga).modules == {"orders", "commissions_track"}
+    refused(lambda: update(manager, bob, modules=[Module.COMMISSIONS_TRACK, Module.NF_REPORT]))
+
+
+def test_a_non_admin_manager_cannot_deactivate_someone_holding_a_module_it_lacks(carla, olga):
+    error = refused(lambda: services.collaborator_deactivate(actor=carla, collaborator=olga))
+    assert error.code == "module_not_held"
+    assert "Olga Oliveira" in error.message
+    assert fresh(olga).is_active
+    assert not AccessChange.objects.filter(collaborator=olga).exists()
+
+
+def test_a_non_admin_manager_cannot_reactivate_someone_holding_a_module_it_lacks(carla, dina):
+    error = refused(lambda: services.collaborator_reactivate(actor=carla, collaborator=dina))
+    assert error.code == "module_not_held"
+    assert not fresh(dina).is_active
+
+
+def test_a_non_admin_manager_cannot_deactivate_itself(carla, bob):
+    error = refused(lambda: services.collaborator_deactivate(actor=carla, collaborator=carla))
+    assert error.code == "own_access"
+    assert fresh(carla).is_active
+
+
+def test_what_the_edit_page_offers_is_what_the_service_allows(alice, carla, olga):
+    assert services.manageable_modules(actor=alice, collaborator=olga) == set(Module.values)
+    assert services.manageable_modules(actor=carla, collaborator=olga) == {"collaborators"}
+    assert services.manageable_modules(actor=carla, collaborator=carla) == set()
+    assert services.manageable_modules(actor=carla, collaborator=alice) == set()
+
+
+# The security log ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def security_events(caplog):
+    caplog.set_level(logging.INFO, logger="portal.security")
+    return lambda: [r for r in caplog.records if r.name == "portal.security"]
+
+
+def test_each_permission_change_is_logged_with_actor_target_before_and_after(
+    alice, olga, security_events, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        update(alice, olga, modules=[Module.ORDERS, Module.NF_REPORT])
+    [line] = security_events()
+    assert line.getMessage() == "access_changed"
+    assert line.levelno == logging.INFO
+    assert line.user_id == alice.user_id
+    assert line.collaborator_id == olga.pk
+    assert line.action == "permissions updated"
+    assert line.before["modules"] == ["orders"]
+    assert line.after["modules"] == ["nf_report", "orders"]
+
+
+def test_granting_admin_is_logged_as_a_warning(
+    alice, olga, security_events, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        update(alice, olga, is_admin=True)
+    [line] = security_events()
+    assert line.levelno == logging.WARNING
+    assert (line.before["is_admin"], line.after["is_admin"]) == (False, True)
+
+
+def test_a_refused_change_is_logged_once_with_its_reason_code(carla, bob, security_events):
+    refused(lambda: update(carla, bob, modules=list(Module)))
+    [line] = security_events()
+    assert line.getMessage() == "access_change_refused"
+    assert line.levelno == logging.WARNING
+    assert (line.user_id, line.collaborator_id, line.reason) == (
+        carla.user_id,
+        bob.pk,
+        "module_not_held",
+    )
 
 
 # Concurrency (PostgreSQL: select_for_update does nothing on SQLite) ----------------------------
