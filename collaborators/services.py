@@ -11,8 +11,11 @@ Every write here:
 - records an AccessChange (who, whom, when, the access before and after) and logs a security
   event once the change is committed; a refusal is logged with its reason code.
 
-The actor is one of the reseller's collaborators. The rules, least privilege first:
+The actor is either one of the reseller's collaborators (the portal's pages) or a distributor
+staff User (the Django admin). The rules, least privilege first:
 
+- staff may do anything, except what no one may: demote or deactivate a reseller's last active
+  administrator;
 - an administrator may do anything to its reseller's collaborators, except revoke their own
   administrator access or deactivate themselves, and the last active administrator stays;
 - a collaborator with the Colaboradores module who is not an administrator never changes their
@@ -27,6 +30,7 @@ them to show or hide inputs and buttons, and the writes use them again under the
 import logging
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -102,17 +106,24 @@ def is_last_active_admin(collaborator):
 # The actor --------------------------------------------------------------------------------------
 
 
+def is_staff_actor(actor):
+    """Distributor staff act as their User; reseller users act as their Collaborator."""
+    return isinstance(actor, get_user_model())
+
+
 def _full_authority(actor):
-    """The reseller's administrators; they still obey the last-admin rule."""
-    return actor is not None and actor.is_admin
+    """Staff and the reseller's administrators; both still obey the last-admin rule."""
+    return actor is not None and (is_staff_actor(actor) or actor.is_admin)
 
 
 def _acting_user_id(actor):
-    return None if actor is None else actor.user_id
+    if actor is None:
+        return None
+    return actor.pk if is_staff_actor(actor) else actor.user_id
 
 
 def _is_self(actor, collaborator):
-    return actor.pk == collaborator.pk
+    return not is_staff_actor(actor) and actor.pk == collaborator.pk
 
 
 def _module_names(codes):
@@ -124,6 +135,14 @@ def _module_names(codes):
 
 def edit_refusal(*, actor, collaborator):
     """Why `actor` may not change `collaborator`'s access at all, or None."""
+    if is_staff_actor(actor):
+        if not (
+            actor.is_active
+            and actor.is_staff
+            and actor.has_perm("collaborators.change_collaborator")
+        ):
+            return Refusal("not_allowed", _("You are not allowed to change collaborators' access."))
+        return None
     if (
         actor is None
         or actor.reseller_id != collaborator.reseller_id
@@ -140,7 +159,7 @@ def edit_refusal(*, actor, collaborator):
 
 
 def manageable_modules(*, actor, collaborator):
-    """The modules `actor` may grant or revoke for `collaborator`: all of them for
+    """The modules `actor` may grant or revoke for `collaborator`: all of them for staff and
     administrators, the ones they hold themselves for anyone else, none if they may not edit."""
     if edit_refusal(actor=actor, collaborator=collaborator):
         return frozenset()
@@ -261,6 +280,8 @@ def _lock(*, actor, collaborator):
     )
     if actor is None:
         return None, target
+    if is_staff_actor(actor):
+        return get_user_model().objects.filter(pk=actor.pk).first(), target
     return Collaborator.objects.select_related("user").filter(pk=actor.pk).first(), target
 
 
@@ -276,6 +297,7 @@ def _refuse(refusal, *, request, actor, target, action, error=AccessRefused):
         reseller_id=target.reseller_id,
         action=action,
         reason=exception.code,
+        staff=is_staff_actor(actor),
     )
     raise exception
 
@@ -283,6 +305,8 @@ def _refuse(refusal, *, request, actor, target, action, error=AccessRefused):
 def _acting_user(actor, request):
     if actor is None:
         return None
+    if is_staff_actor(actor):
+        return actor
     request_user = getattr(request, "user", None)
     if request_user is not None and request_user.pk == actor.user_id:
         return request_user
@@ -311,6 +335,7 @@ def _record(*, request, collaborator, actor, before, after, reason):
             action=reason,
             before=before,
             after=after,
+            staff=is_staff_actor(actor),
             access_change_id=change.pk,
         ),
         robust=True,
@@ -334,8 +359,8 @@ def _write(*, collaborator, version=None, **fields):
 def collaborator_update_access(*, actor, collaborator, is_admin, modules, version, request=None):
     """Sets the admin flag and the modules, as of the collaborator's `version` in the form.
 
-    `actor` is a Collaborator of the same reseller; `request`, when there is one, only adds
-    the client's address and the request id to the security log.
+    `actor` is a Collaborator of the same reseller or a staff User; `request`, when there is
+    one, only adds the client's address and the request id to the security log.
 
     Returns the AccessChange, or None when nothing changed. Raises ConcurrentChange if the
     collaborator changed since `version`, InvalidChange for an unknown module, AccessRefused if
@@ -399,17 +424,61 @@ def _set_active(*, actor, collaborator, active, version, request):
 
 
 @transaction.atomic
-def collaborator_deactivate(*, actor, collaborator, request=None):
+def collaborator_deactivate(*, actor, collaborator, version=None, request=None):
     """Switches the collaborator's access off: they are signed out at their next request (see
-    CollaboratorMiddleware) and cannot log in until reactivated. Grants are kept."""
+    CollaboratorMiddleware) and cannot log in until reactivated. Grants are kept.
+
+    With `version`, refuses (ConcurrentChange) if the collaborator changed since."""
     return _set_active(
-        actor=actor, collaborator=collaborator, active=False, version=None, request=request
+        actor=actor, collaborator=collaborator, active=False, version=version, request=request
     )
 
 
 @transaction.atomic
-def collaborator_reactivate(*, actor, collaborator, request=None):
+def collaborator_reactivate(*, actor, collaborator, version=None, request=None):
     """Switches the access back on, with the admin flag and modules it had."""
     return _set_active(
-        actor=actor, collaborator=collaborator, active=True, version=None, request=request
+        actor=actor, collaborator=collaborator, active=True, version=version, request=request
     )
+
+
+@transaction.atomic
+def collaborator_change_access(
+    *, actor, collaborator, is_admin, modules, is_active, version, request=None
+):
+    """Sets the admin flag, the modules and the active flag at once, as the Django admin's form
+    posts them, as of the collaborator's `version`: each part through its own function above,
+    so under the same lock and rules, in an order that lets a legal combination pass (reactivate
+    first, deactivate last). Any refusal undoes the whole change. Returns the AccessChanges.
+    """
+    fresh_actor, target = _lock(actor=actor, collaborator=collaborator)
+    if target.version != version:
+        _refuse(
+            ConcurrentChange(),
+            request=request,
+            actor=fresh_actor,
+            target=target,
+            action=REASON_UPDATED,
+        )
+    changes = []
+
+    def keep(change):
+        nonlocal version
+        if change is not None:
+            changes.append(change)
+            version = change.collaborator.version
+
+    if is_active and not target.is_active:
+        keep(collaborator_reactivate(**_args(actor, target, version, request)))
+    keep(
+        collaborator_update_access(
+            **_args(actor, target, version, request), is_admin=is_admin, modules=modules
+        )
+    )
+    if not is_active and target.is_active:
+        keep(collaborator_deactivate(**_args(actor, target, version, request)))
+    return changes
+
+
+def _args(actor, target, version, request):
+    return {"actor": actor, "collaborator": target, "version": version, "request": request}

@@ -256,6 +256,8 @@ def _describe(change):
     return {
         "at": change.changed_at,
         "by": change.changed_by,
+        # Changes from the Django admin are the distributor's; the reseller may not know the name.
+        "by_distributor": change.changed_by is not None and change.changed_by.is_staff,
         "reason": REASONS.get(change.reason, change.reason),
         "fields": fields,
     }

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from openpyxl import load_workbook
 
+from collaborators import services
 from collaborators.models import AccessChange, Collaborator
 from collaborators.modules import MODULE_DESCRIPTIONS, Module
 from tests.collaborators.conftest import collaborator
@@ -740,6 +741,16 @@ def test_the_history_never_names_the_reseller_a_user_moved_from(client_for, alic
     html = client_for(alice).get(edit_url(bob)).text
     assert "M000000000ZZ" not in html
     assert gettext("Moved to this reseller by the e-commerce store") in html
+
+
+def test_the_history_says_which_changes_the_distributor_made(client_for, alice, bob, stella):
+    services.collaborator_update_access(
+        actor=stella, collaborator=bob, is_admin=False, modules=[Module.ORDERS], version=0
+    )
+    html = client_for(alice).get(edit_url(bob)).text
+    history = html[html.index('data-testid="access-history"') :]
+    assert f"Stella Souza ({gettext('distributor')})" in history
+    assert gettext("Permissions updated") in history
 
 
 def test_the_history_is_for_admins_only(client_for, carla, alice, bob):
