@@ -1,17 +1,38 @@
-from django.contrib import admin
-from django.db.models import F
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
+from collaborators import services
 from collaborators.models import AccessChange, Collaborator, ModuleGrant
-from collaborators.services import access_snapshot
+from collaborators.modules import Module
 from portal.admin import PortalModelAdmin, ReadOnlyAdminMixin, reseller_filter
 
-ADMIN_REASON = "Django admin"
 
+class CollaboratorAdminForm(forms.ModelForm):
+    """The access a staff member sets: admin flag, modules and active flag, as of the version
+    the form was opened at, so a change made meanwhile in the portal is not silently undone."""
 
-class ModuleGrantInline(admin.TabularInline):
-    model = ModuleGrant
-    extra = 0
+    modules = forms.MultipleChoiceField(
+        label=_("modules"),
+        choices=Module.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    access_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
+
+    class Meta:
+        model = Collaborator
+        fields = ("is_admin", "is_active")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["modules"].initial = sorted(self.instance.modules)
+            self.fields["access_version"].initial = self.instance.version
+        self.fields["access_version"].error_messages["required"] = _(
+            "This form is out of date; open the collaborator again."
+        )
 
 
 class AccessChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -49,12 +70,34 @@ class CollaboratorAdmin(PortalModelAdmin):
     )
     search_fields = ("user__email", "user__name", "reseller__name", "reseller__code")
     list_select_related = ("user", "reseller")
-    autocomplete_fields = ("user", "reseller")
-    readonly_fields = ("first_access", "last_access", "version")
-    inlines = [ModuleGrantInline, AccessChangeInline]
+    # The user and the reseller come from the e-commerce store at each login; moving someone
+    # here would carry their access to another reseller and could leave theirs without an admin.
+    readonly_fields = ("user", "reseller", "first_access", "last_access", "version")
+    form = CollaboratorAdminForm
+    fields = (
+        "user",
+        "reseller",
+        "is_admin",
+        "modules",
+        "is_active",
+        "first_access",
+        "last_access",
+        "version",
+        "access_version",
+    )
+    inlines = [AccessChangeInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("grants")
+
+    def has_add_permission(self, request):
+        # A collaborator is created by their first login, from what the e-commerce store says.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would erase the access history and could remove a reseller's last admin:
+        # deactivate instead.
+        return False
 
     @admin.display(description=_("e-mail"), ordering="user__email")
     def email(self, obj):
@@ -66,27 +109,27 @@ class CollaboratorAdmin(PortalModelAdmin):
             return _("all (administrator)")
         return ", ".join(str(g.get_module_display()) for g in obj.grants.all()) or "—"
 
-    def save_model(self, request, obj, form, change):
-        # Snapshot before anything is written; the grants are saved later, in save_related.
-        stored = Collaborator.objects.filter(pk=obj.pk).first() if change else None
-        request._access_before = access_snapshot(stored) if stored else {}
-        super().save_model(request, obj, form, change)
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.AccessRefused as refused:
+            # Raised inside the admin's transaction, which is rolled back: nothing was saved.
+            self.message_user(request, refused.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # Every change to access is recorded, including those made here by staff (DESIGN §3).
-        collaborator = form.instance
-        before = getattr(request, "_access_before", {})
-        after = access_snapshot(collaborator)
-        if before != after:
-            AccessChange.objects.create(
-                collaborator=collaborator,
-                changed_by=request.user,
-                before=before,
-                after=after,
-                reason=ADMIN_REASON,
-            )
-            Collaborator.objects.filter(pk=collaborator.pk).update(version=F("version") + 1)
+    def save_model(self, request, obj, form, change):
+        # The same service, lock, rules, history and security log as the portal's pages; the
+        # staff member acts as their own User, with full authority but for the last-admin rule.
+        services.collaborator_change_access(
+            actor=request.user,
+            collaborator=obj,
+            is_admin=form.cleaned_data["is_admin"],
+            modules=form.cleaned_data["modules"],
+            is_active=form.cleaned_data["is_active"],
+            version=form.cleaned_data["access_version"],
+            request=request,
+        )
+        obj.refresh_from_db()
 
 
 @admin.register(ModuleGrant)

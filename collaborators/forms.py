@@ -44,6 +44,11 @@ class AccessForm(forms.Form):
     `admin_lock` (a message, or None) says why the actor may not change the admin flag here. The
     checkbox is then disabled in the page, and the current value travels in a hidden input, so
     an unchanged form keeps it; a forged value still reaches the service, which refuses it.
+
+    `manageable` holds the modules the actor may grant or revoke. Only those are checkboxes; the
+    others are shown as information and are not posted: the form keeps them as they are stored,
+    so no omission can revoke one. A forged box for one of them still reaches the service, which
+    refuses it.
     """
 
     is_admin = forms.BooleanField(
@@ -57,7 +62,9 @@ class AccessForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
 
-    def __init__(self, *args, collaborator, admin_lock=None, read_only=False, **kwargs):
+    def __init__(
+        self, *args, collaborator, admin_lock=None, read_only=False, manageable=None, **kwargs
+    ):
         kwargs.setdefault(
             "initial",
             {
@@ -70,6 +77,7 @@ class AccessForm(forms.Form):
         self.collaborator = collaborator
         self.read_only = read_only
         self.admin_lock = admin_lock
+        self.manageable = frozenset(Module.values if manageable is None else manageable)
         self.fields["version"].error_messages["required"] = _(
             "This form is out of date; open the collaborator's page again."
         )
@@ -77,24 +85,40 @@ class AccessForm(forms.Form):
         self.fields["modules"].widget.attrs["class"] = "form-check-input"
         if read_only or admin_lock:
             self.fields["is_admin"].widget.attrs["disabled"] = True
-        if read_only:
-            self.fields["modules"].widget.attrs["disabled"] = True
         described_by = [f"{self['is_admin'].auto_id}_helptext"]
         if admin_lock:
             described_by.append("admin-lock")
         self.fields["is_admin"].widget.attrs["aria-describedby"] = " ".join(described_by)
 
+    def clean_modules(self):
+        kept = self.collaborator.modules - self.manageable
+        return sorted(set(self.cleaned_data["modules"]) | kept)
+
     def module_groups(self):
-        """The checkboxes of `modules`, grouped as MODULE_GROUPS, with their descriptions."""
+        """The modules grouped as MODULE_GROUPS, with their descriptions: for each, its checkbox
+        if the actor may change it, or else whether it is granted."""
         boxes = {box.data["value"]: box for box in self["modules"]}
         for box in boxes.values():
             box.data["attrs"]["aria-describedby"] = f"{box.id_for_label}-description"
+        granted = self.collaborator.modules
         return [
             {
                 "title": group.title,
                 "description": group.description,
-                "boxes": [(boxes[m.value], MODULE_DESCRIPTIONS[m]) for m in group.modules],
+                "items": [
+                    {
+                        "module": m,
+                        "box": boxes[m.value] if m.value in self.manageable else None,
+                        "granted": m.value in granted,
+                        "description": MODULE_DESCRIPTIONS[m],
+                        "id": f"module-{m.value}",
+                    }
+                    for m in group.modules
+                ],
                 "single": len(group.modules) == 1,
             }
             for group in MODULE_GROUPS
         ]
+
+    def has_read_only_modules(self):
+        return self.manageable != frozenset(Module.values)

@@ -5,6 +5,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from collaborators import services
 from collaborators.models import Collaborator, ModuleGrant
 from collaborators.modules import Module
 from portal.tables import PortalTable
@@ -112,9 +113,7 @@ class CollaboratorTable(PortalTable):
             mark_safe(PENCIL),  # noqa: S308 - a constant
             _("Edit permissions of %(name)s") % {"name": name},
         )
-        # Cheap cases only: the confirmation page explains any other refusal (the last admin).
-        manageable = actor is not None and (actor.is_admin or not record.is_admin)
-        if not manageable or (actor is not None and actor.pk == record.pk):
+        if not services.toggle_offered(actor=actor, collaborator=record):
             return edit
         if record.is_active:
             url, label, style = (

@@ -46,6 +46,16 @@ def _collaborator(request, pk):
     )
 
 
+def _refused_status(refused):
+    """A stale form is a conflict, a value that does not exist is bad input, any other refusal
+    is a permission the actor lacks."""
+    if isinstance(refused, services.ConcurrentChange):
+        return 409
+    if isinstance(refused, services.InvalidChange):
+        return 400
+    return 403
+
+
 @module_required(Module.COLLABORATORS)
 @require_http_methods(["GET", "POST"])
 def collaborator_edit(request, pk):
@@ -62,13 +72,14 @@ def collaborator_edit(request, pk):
                     is_admin=form.cleaned_data["is_admin"],
                     modules=form.cleaned_data["modules"],
                     version=form.cleaned_data["version"],
+                    request=request,
                 )
             except services.AccessRefused as refused:
                 # Show what is stored now, whatever was posted: that is what the user must review.
                 messages.error(request, refused.message)
                 collaborator = _collaborator(request, pk)
                 form = _access_form(actor, collaborator)
-                status = 409 if isinstance(refused, services.ConcurrentChange) else 400
+                status = _refused_status(refused)
             else:
                 if change is None:
                     messages.info(request, _("Nothing to update: the permissions are the same."))
@@ -101,8 +112,7 @@ def collaborator_edit(request, pk):
             "collaborator": collaborator,
             "form": form,
             "history": history,
-            "can_toggle": services.edit_refusal(actor=actor, collaborator=collaborator) is None
-            and actor.pk != collaborator.pk,
+            "can_toggle": services.toggle_offered(actor=actor, collaborator=collaborator),
         },
         status=status,
     )
@@ -121,6 +131,7 @@ def _access_form(actor, collaborator, data=None):
         collaborator=collaborator,
         read_only=read_only,
         admin_lock=admin_lock,
+        manageable=services.manageable_modules(actor=actor, collaborator=collaborator),
     )
 
 
@@ -174,11 +185,11 @@ def _toggle(request, pk, *, refusal, action, texts, danger):
     status = 200
     if request.method == "POST":
         try:
-            action(actor=actor, collaborator=collaborator)
+            action(actor=actor, collaborator=collaborator, request=request)
         except services.AccessRefused as refused:
             messages.error(request, refused.message)
             collaborator = _collaborator(request, pk)
-            status = 400
+            status = _refused_status(refused)
         else:
             messages.success(request, texts["done"] % {"name": collaborator})
             return redirect("collaborators:list")
@@ -245,6 +256,8 @@ def _describe(change):
     return {
         "at": change.changed_at,
         "by": change.changed_by,
+        # Changes from the Django admin are the distributor's; the reseller may not know the name.
+        "by_distributor": change.changed_by is not None and change.changed_by.is_staff,
         "reason": REASONS.get(change.reason, change.reason),
         "fields": fields,
     }

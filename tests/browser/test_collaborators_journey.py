@@ -1,8 +1,9 @@
-"""Colaboradores in a real browser (issue 4, §3), at a desktop size and at a phone size.
+"""Colaboradores in a real browser, at a desktop size and at a phone size.
 
 Reseller A's admin grants novo@ the orders module; novo@, logged in in a second browser context,
 sees Status de pedidos at their next page; the admin then deactivates novo@, whose next request
-lands on the login page with a message. Every page of both contexts passes the page checks.
+lands on the login page with a message. A manager who is not an admin is offered only the
+modules they hold. Every page of both contexts passes the page checks.
 """
 
 import re
@@ -11,10 +12,18 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from collaborators.models import Collaborator
+from collaborators.modules import Module
 from tests.browser.checks import NavigationLog, check_page, submit, t, visit
 from tests.browser.conftest import ACTION_TIMEOUT_MS, VIEWPORTS
 from tests.browser.test_login_journey import PASSWORD, log_in
-from tests.factories import EcommerceUserFactory, ResellerAccountFactory, ResellerFactory
+from tests.factories import (
+    CollaboratorFactory,
+    EcommerceUserFactory,
+    ResellerAccountFactory,
+    ResellerFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -120,3 +129,64 @@ def test_an_admin_grants_a_module_and_deactivates_a_newcomer(
     expect(novo.get_by_role("alert")).to_contain_text(
         t("Your access to the portal was deactivated. Ask your reseller's administrator.")
     )
+
+
+def store_collaborator(reseller, login, name, modules):
+    """Someone who has logged in before, with `modules`, and whose password the store knows."""
+    EcommerceUserFactory(login=login, name=name, reseller=reseller)
+    return CollaboratorFactory(
+        user=UserFactory(email=login, name=name), reseller=reseller, modules=modules
+    )
+
+
+def test_a_non_admin_manager_is_offered_only_the_modules_it_holds(page, reseller):
+    EcommerceUserFactory(login="ana@revenda-a.example", reseller=reseller, is_admin=True)
+    manager = store_collaborator(
+        reseller, "gil@revenda-a.example", "Gil Gomes", [Module.COLLABORATORS, Module.ORDERS]
+    )
+    tina = store_collaborator(
+        reseller, "tina@revenda-a.example", "Tina Teixeira", [Module.COMMISSIONS_TRACK]
+    )
+    store_collaborator(reseller, "nuno@revenda-a.example", "Nuno Nogueira", [])
+
+    log_in(page, manager.user.email, PASSWORD)
+    visit(page, reverse("collaborators:list"))
+    deactivate = re.compile(re.escape(t("Deactivate access")))
+    # tina holds a module gil does not: gil may not switch her access off; nuno holds none.
+    tina_row = page.locator("tbody tr", has_text="tina@revenda-a.example")
+    expect(tina_row.get_by_role("link", name=deactivate)).to_have_count(0)
+    nuno_row = page.locator("tbody tr", has_text="nuno@revenda-a.example")
+    expect(nuno_row.get_by_role("link", name=deactivate)).to_have_count(1)
+
+    # tina's page: boxes for gil's two modules only; hers is shown, granted, without a box.
+    submit(
+        page,
+        tina_row.get_by_role("link", name=t("Edit permissions of %(name)s", name="Tina Teixeira")),
+    )
+    form = page.locator("#access-form")
+    expect(form.get_by_role("checkbox")).to_have_count(3)  # the disabled admin switch, and two
+    expect(page.locator("#id_is_admin")).to_be_disabled()
+    for label in (t("Track commissions"), t("Request commissions"), t("Invoice report")):
+        expect(page.get_by_role("checkbox", name=label, exact=True)).to_have_count(0)
+    tracked = form.locator('[data-module="commissions_track"]')
+    expect(tracked).to_contain_text(t("Track commissions"))
+    expect(tracked).to_contain_text(t("Granted"))
+    expect(page.get_by_test_id("modules-lock")).to_be_visible()
+
+    # gil grants Status de pedidos; tina keeps the module gil could not touch.
+    page.get_by_role("checkbox", name=t("Order status"), exact=True).check()
+    submit(page, page.get_by_role("button", name=t("Update permissions")))
+    expect(page.get_by_role("alert")).to_contain_text(
+        t("The permissions of %(name)s were updated.", name="Tina Teixeira")
+    )
+    expect(page.get_by_role("checkbox", name=t("Order status"), exact=True)).to_be_checked()
+    expect(form.locator('[data-module="commissions_track"]')).to_contain_text(t("Granted"))
+    assert Collaborator.objects.get(pk=tina.pk).modules == {"orders", "commissions_track"}
+
+    # gil's own page is read-only: no box to tick, no button to save.
+    visit(page, reverse("collaborators:edit", args=[manager.pk]))
+    expect(page.get_by_test_id("read-only")).to_contain_text(
+        t("You cannot change your own access; ask an administrator.")
+    )
+    expect(page.locator('#access-form input[name="modules"]')).to_have_count(0)
+    expect(page.get_by_role("button", name=t("Update permissions"))).to_have_count(0)

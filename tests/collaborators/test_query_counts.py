@@ -63,6 +63,19 @@ def test_the_list_runs_the_same_queries_for_5_and_60_collaborators(
     assert small == large, f"{page}: {small} queries with 5 collaborators, {large} with 60"
 
 
+def test_a_non_admin_managers_list_runs_the_same_queries_for_5_and_60_collaborators(
+    client_for, carla, reseller_a
+):
+    # Whether a row offers deactivation depends on its modules and the manager's: both loaded.
+    client = client_for(carla)
+    make_collaborators(reseller_a, 5)
+    client.get(LIST)
+    small, _response = count_queries(client, LIST, FILTERS)
+    make_collaborators(reseller_a, 55, start=5)
+    large, _response = count_queries(client, LIST, FILTERS)
+    assert small == large, f"{small} queries with 5 collaborators, {large} with 60"
+
+
 def test_the_list_runs_a_known_number_of_queries(client_for, alice, reseller_a):
     """Session, user, collaborator (+ modules), the page of collaborators with their users, and
     their modules. A change here is worth a look."""

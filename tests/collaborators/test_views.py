@@ -2,6 +2,8 @@
 "Editar permissões" page and the deactivate / reactivate confirmations, through the real views."""
 
 import datetime as dt
+import logging
+import re
 from io import BytesIO
 
 import pytest
@@ -11,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from openpyxl import load_workbook
 
+from collaborators import services
 from collaborators.models import AccessChange, Collaborator
 from collaborators.modules import MODULE_DESCRIPTIONS, Module
 from tests.collaborators.conftest import collaborator
@@ -480,15 +483,15 @@ def test_a_non_admin_manager_sees_the_admin_box_disabled(client_for, carla, bob)
     assert gettext("Only an administrator can grant or revoke administrator access.") in html
 
 
-def test_a_non_admin_manager_may_change_a_non_admins_modules(client_for, carla, bob):
-    response = post_access(client_for(carla), bob, modules=[Module.ORDERS])
+def test_a_non_admin_manager_may_change_a_non_admins_modules_it_holds(client_for, carla, bob):
+    response = post_access(client_for(carla), bob, modules=[Module.COLLABORATORS])
     assert response.status_code == 302
-    assert fresh(bob).modules == {"orders"}
+    assert fresh(bob).modules == {"collaborators"}
 
 
-def test_a_forged_post_granting_admin_is_refused_with_a_message(client_for, carla, bob):
-    response = post_access(client_for(carla), bob, is_admin=True, modules=[Module.ORDERS])
-    assert response.status_code == 400
+def test_a_forged_post_granting_admin_is_refused_with_403_and_a_message(client_for, carla, bob):
+    response = post_access(client_for(carla), bob, is_admin=True, modules=[Module.COLLABORATORS])
+    assert response.status_code == 403
     assert messages_of(response) == [
         gettext("Only an administrator can grant or revoke administrator access.")
     ]
@@ -507,7 +510,7 @@ def test_a_non_admin_manager_sees_an_admins_page_read_only_and_cannot_save_it(
     assert f'href="{deactivate_url(alice)}"' not in response.text
 
     response = post_access(client_for(carla), alice, modules=[Module.ORDERS])
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert messages_of(response) == [
         gettext("Only an administrator can change an administrator's access.")
     ]
@@ -526,14 +529,14 @@ def test_an_admin_cannot_revoke_their_own_admin(client_for, alice, dave):
 
     # A forged form without the box is refused.
     response = post_access(client, alice, is_admin=False)
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert messages_of(response) == [gettext("You cannot revoke your own administrator access.")]
     assert fresh(alice).is_admin
 
 
 def test_the_last_active_admin_cannot_be_demoted(client_for, alice):
     response = post_access(client_for(alice), alice, is_admin=False)
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert len(messages_of(response)) == 1
     assert "Alice Almeida" in messages_of(response)[0]
     assert fresh(alice).is_admin
@@ -542,6 +545,159 @@ def test_the_last_active_admin_cannot_be_demoted(client_for, alice):
 def test_an_admin_demotes_another_admin(client_for, alice, dave):
     assert post_access(client_for(alice), dave, is_admin=False).status_code == 302
     assert not fresh(dave).is_admin
+
+
+# Editar permissões: least privilege for a non-admin manager -------------------------------------
+
+
+def module_inputs(html):
+    """The module codes offered as inputs (checkboxes or otherwise) in the edit form."""
+    return sorted(re.findall(r'<input[^>]*name="modules"[^>]*value="([^"]+)"', html))
+
+
+def read_only_modules(html):
+    """The modules shown as information: {code: granted?}."""
+    found = re.findall(
+        r'data-testid="read-only-module" data-module="([^"]+)">.*?badge [^"]*">([^<]+)<',
+        html,
+        re.DOTALL,
+    )
+    return {code: label == gettext("Granted") for code, label in found}
+
+
+def test_the_edit_page_offers_a_non_admin_manager_only_the_modules_it_holds(
+    client_for, carla, olga
+):
+    html = client_for(carla).get(edit_url(olga)).text
+    assert module_inputs(html) == ["collaborators"]
+    assert read_only_modules(html) == {
+        "orders": True,  # olga's, shown, not offered
+        "commissions_track": False,
+        "commissions_request": False,
+        "nf_report": False,
+    }
+    assert 'data-testid="modules-lock"' in html
+    assert 'data-testid="save"' in html
+
+
+def test_the_edit_page_offers_an_admin_every_module(client_for, alice, olga):
+    html = client_for(alice).get(edit_url(olga)).text
+    assert module_inputs(html) == sorted(Module.values)
+    assert read_only_modules(html) == {}
+    assert 'data-testid="modules-lock"' not in html
+
+
+def test_a_non_admin_managers_own_page_is_read_only(client_for, carla):
+    html = client_for(carla).get(edit_url(carla)).text
+    assert 'data-testid="read-only"' in html
+    assert gettext("You cannot change your own access; ask an administrator.") in html
+    assert module_inputs(html) == []
+    assert 'data-testid="save"' not in html
+    assert f'href="{deactivate_url(carla)}"' not in html
+
+
+def test_a_non_admin_manager_cannot_grant_itself_modules(client_for, carla):
+    response = post_access(client_for(carla), carla, modules=list(Module))
+    assert response.status_code == 403
+    assert messages_of(response) == [
+        gettext("You cannot change your own access; ask an administrator.")
+    ]
+    assert fresh(carla).modules == {"collaborators"}
+    assert not AccessChange.objects.filter(collaborator=carla).exists()
+
+
+def test_a_forged_post_granting_a_module_the_manager_lacks_is_refused_with_403(
+    client_for, carla, bob
+):
+    response = post_access(client_for(carla), bob, modules=[Module.COLLABORATORS, Module.ORDERS])
+    assert response.status_code == 403
+    [message] = messages_of(response)
+    assert str(Module.ORDERS.label) in message  # the reason, on the page
+    assert message in response.text
+    bob = fresh(bob)
+    assert bob.modules == set()  # not even the module she could grant: the form is refused whole
+    assert not AccessChange.objects.filter(collaborator=bob).exists()
+    # The page shows what is stored, with only her module as a box.
+    assert module_inputs(response.text) == ["collaborators"]
+
+
+def test_saving_keeps_the_modules_the_manager_cannot_change(client_for, carla, olga):
+    # The browser posts only the boxes shown: orders is not one, and is kept, not revoked.
+    response = client_for(carla).post(
+        edit_url(olga), {"version": fresh(olga).version, "modules": ["collaborators"]}
+    )
+    assert response.status_code == 302
+    assert fresh(olga).modules == {"orders", "collaborators"}
+
+
+def test_a_non_admin_manager_is_not_offered_to_deactivate_someone_holding_a_module_it_lacks(
+    client_for, carla, olga, bob
+):
+    client = client_for(carla)
+    listing = client.get(LIST).text
+    assert f'href="{deactivate_url(olga)}"' not in listing
+    assert f'href="{deactivate_url(bob)}"' in listing
+    assert f'href="{deactivate_url(olga)}"' not in client.get(edit_url(olga)).text
+
+    page = client.get(deactivate_url(olga))
+    assert 'data-testid="refusal"' in page.text
+
+    response = client.post(deactivate_url(olga))
+    assert response.status_code == 403
+    assert "Olga Oliveira" in messages_of(response)[0]
+    assert fresh(olga).is_active
+
+
+def test_a_non_admin_manager_cannot_reactivate_someone_holding_a_module_it_lacks(
+    client_for, carla, dina
+):
+    assert f'href="{reactivate_url(dina)}"' not in client_for(carla).get(LIST).text
+    assert client_for(carla).post(reactivate_url(dina)).status_code == 403
+    assert not fresh(dina).is_active
+
+
+# Editar permissões: the security log -------------------------------------------------------------
+
+
+@pytest.fixture
+def security_events(caplog):
+    caplog.set_level(logging.INFO, logger="portal.security")
+    return lambda: [r for r in caplog.records if r.name == "portal.security"]
+
+
+def test_a_refused_change_is_logged_once_with_its_reason_and_no_bare_forbidden_line(
+    client_for, carla, bob, security_events
+):
+    response = post_access(client_for(carla), bob, modules=[Module.ORDERS])
+    assert response.status_code == 403
+    [line] = security_events()
+    assert line.getMessage() == "access_change_refused"
+    assert (line.user_id, line.collaborator_id, line.reason) == (
+        carla.user_id,
+        bob.pk,
+        "module_not_held",
+    )
+    assert line.request_id == response["X-Request-ID"]
+
+
+def test_a_refused_deactivation_is_logged_once(client_for, carla, olga, security_events):
+    assert client_for(carla).post(deactivate_url(olga)).status_code == 403
+    assert [(r.getMessage(), r.reason) for r in security_events()] == [
+        ("access_change_refused", "module_not_held")
+    ]
+
+
+def test_a_permission_change_is_logged_with_actor_target_before_and_after(
+    client_for, alice, olga, security_events, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_access(client_for(alice), olga, modules=[Module.NF_REPORT])
+    assert response.status_code == 302
+    [line] = security_events()
+    assert line.getMessage() == "access_changed"
+    assert (line.user_id, line.collaborator_id) == (alice.user_id, olga.pk)
+    assert (line.before["modules"], line.after["modules"]) == (["orders"], ["nf_report"])
+    assert line.request_id == response["X-Request-ID"]
 
 
 # The access history ------------------------------------------------------------------------------
@@ -585,6 +741,16 @@ def test_the_history_never_names_the_reseller_a_user_moved_from(client_for, alic
     html = client_for(alice).get(edit_url(bob)).text
     assert "M000000000ZZ" not in html
     assert gettext("Moved to this reseller by the e-commerce store") in html
+
+
+def test_the_history_says_which_changes_the_distributor_made(client_for, alice, bob, stella):
+    services.collaborator_update_access(
+        actor=stella, collaborator=bob, is_admin=False, modules=[Module.ORDERS], version=0
+    )
+    html = client_for(alice).get(edit_url(bob)).text
+    history = html[html.index('data-testid="access-history"') :]
+    assert f"Stella Souza ({gettext('distributor')})" in history
+    assert gettext("Permissions updated") in history
 
 
 def test_the_history_is_for_admins_only(client_for, carla, alice, bob):
@@ -632,14 +798,14 @@ def test_post_reactivates(client_for, alice, dina):
     assert AccessChange.objects.get(collaborator=dina).reason == "reactivated"
 
 
-def test_a_collaborators_module_user_deactivates_and_reactivates_a_non_admin(
-    client_for, carla, olga
+def test_a_collaborators_module_user_deactivates_and_reactivates_a_non_admin_it_may_manage(
+    client_for, carla, bob
 ):
     client = client_for(carla)
-    assert client.post(deactivate_url(olga)).status_code == 302
-    assert not fresh(olga).is_active
-    assert client.post(reactivate_url(olga)).status_code == 302
-    assert fresh(olga).is_active
+    assert client.post(deactivate_url(bob)).status_code == 302
+    assert not fresh(bob).is_active
+    assert client.post(reactivate_url(bob)).status_code == 302
+    assert fresh(bob).is_active
 
 
 def test_the_last_admin_is_told_why_they_cannot_deactivate_themselves(client_for, alice):
@@ -649,25 +815,25 @@ def test_the_last_admin_is_told_why_they_cannot_deactivate_themselves(client_for
     assert 'data-testid="refusal"' in page.text
     assert "<form" not in page.text.split('id="main"')[1].split("</main>")[0]
     response = client.post(deactivate_url(alice))
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert fresh(alice).is_active
 
 
 def test_nobody_deactivates_themselves(client_for, alice, dave):
     response = client_for(alice).post(deactivate_url(alice))
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert messages_of(response) == [gettext("You cannot deactivate your own access.")]
     assert fresh(alice).is_active
 
 
 def test_a_non_admin_manager_cannot_deactivate_an_admin(client_for, carla, alice, dave):
     response = client_for(carla).post(deactivate_url(dave))
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert fresh(dave).is_active
 
 
 def test_reactivating_an_active_collaborator_is_refused(client_for, alice, olga):
-    assert client_for(alice).post(reactivate_url(olga)).status_code == 400
+    assert client_for(alice).post(reactivate_url(olga)).status_code == 403
     assert not AccessChange.objects.filter(collaborator=olga).exists()
 
 

@@ -2,6 +2,7 @@
 through lifecycle actions, and reseller users are kept out."""
 
 import datetime as dt
+import logging
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from collaborators import services
 from collaborators.models import AccessChange, Collaborator, ModuleGrant
 from collaborators.modules import Module
 from commissions.models import Commission
@@ -315,9 +317,7 @@ def test_audit_models_cannot_be_written_in_the_admin(staff, model):
 def test_granting_a_module_in_the_admin_is_recorded(staff, stella, bob):
     url = admin_url(Collaborator, "change", bob.pk)
     data = change_form_data(staff.get(url))
-    data["grants-TOTAL_FORMS"] = "1"
-    data["grants-0-module"] = Module.ORDERS
-    data["grants-0-collaborator"] = str(bob.pk)
+    data["modules"] = [Module.ORDERS]
 
     response = staff.post(url, data)
 
@@ -331,6 +331,139 @@ def test_granting_a_module_in_the_admin_is_recorded(staff, stella, bob):
     assert change.after["modules"] == [Module.ORDERS]
     bob.refresh_from_db()
     assert bob.version == 1
+
+
+# Collaborators' access in the admin: the portal's service, lock and rules ----------------------
+
+
+def post_collaborator(staff, collaborator, **changes):
+    """Opens the collaborator's change form, changes some fields and posts it back."""
+    url = admin_url(Collaborator, "change", collaborator.pk)
+    data = change_form_data(staff.get(url))
+    for field, value in changes.items():
+        if value is True:
+            data[field] = "on"
+        elif value is False:
+            data.pop(field, None)
+        else:
+            data[field] = value
+    return staff.post(url, data)
+
+
+def access_of(collaborator):
+    collaborator = Collaborator.objects.get(pk=collaborator.pk)
+    return collaborator.is_admin, collaborator.is_active, sorted(collaborator.modules)
+
+
+@pytest.mark.django_db
+def test_staff_cannot_demote_a_resellers_last_admin_in_the_admin(staff, alice, charlie):
+    response = post_collaborator(staff, alice, is_admin=False, modules=[Module.ORDERS])
+
+    assert response.status_code == 302
+    [(level, message)] = messages_of(response)
+    assert level == "error" and "Alice Almeida" in message
+    assert access_of(alice) == (True, True, [])  # not even the module
+    assert not AccessChange.objects.filter(collaborator=alice).exists()
+    assert Collaborator.objects.get(pk=alice.pk).version == alice.version
+
+
+@pytest.mark.django_db
+def test_staff_cannot_deactivate_a_resellers_last_admin_in_the_admin(staff, alice):
+    response = post_collaborator(staff, alice, is_active=False)
+
+    assert [level for level, _ in messages_of(response)] == ["error"]
+    assert access_of(alice) == (True, True, [])
+    assert not AccessChange.objects.filter(collaborator=alice).exists()
+
+
+@pytest.mark.django_db
+def test_staff_may_demote_an_admin_who_is_not_the_last_one(staff, stella, alice, reseller_a):
+    other = CollaboratorFactory(reseller=reseller_a, is_admin=True)
+    response = post_collaborator(staff, other, is_admin=False, is_active=False)
+
+    assert response.status_code == 302
+    assert [level for level, _ in messages_of(response)] == ["success"]
+    assert access_of(other) == (False, False, [])
+    changes = AccessChange.objects.filter(collaborator=other).order_by("pk")
+    assert [(c.reason, c.changed_by) for c in changes] == [
+        ("permissions updated", stella),
+        ("deactivated", stella),
+    ]
+    assert Collaborator.objects.get(pk=other.pk).version == 2
+
+
+@pytest.mark.django_db
+def test_staff_reactivate_and_grant_in_one_save(staff, alice, reseller_a):
+    gone = CollaboratorFactory(reseller=reseller_a, is_active=False, modules=[Module.ORDERS])
+    response = post_collaborator(staff, gone, is_active=True, modules=[Module.NF_REPORT])
+
+    assert response.status_code == 302
+    assert access_of(gone) == (False, True, [Module.NF_REPORT])
+    assert [c.reason for c in AccessChange.objects.filter(collaborator=gone).order_by("pk")] == [
+        "reactivated",
+        "permissions updated",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_stale_admin_form_cannot_undo_a_change_made_in_the_portal(staff, client_for, alice, bob):
+    url = admin_url(Collaborator, "change", bob.pk)
+    data = change_form_data(staff.get(url))
+    # Meanwhile, reseller A's admin grants bob a module in the portal.
+    services.collaborator_update_access(
+        actor=alice, collaborator=bob, is_admin=False, modules=[Module.ORDERS], version=0
+    )
+
+    data["modules"] = [Module.NF_REPORT]
+    response = staff.post(url, data)
+
+    assert [level for level, _ in messages_of(response)] == ["error"]
+    assert access_of(bob) == (False, True, [Module.ORDERS])
+
+
+@pytest.mark.django_db
+def test_a_reseller_cannot_be_changed_in_the_admin(staff, alice, bob, reseller_b):
+    # Moving a collaborator would carry their access to another reseller.
+    response = post_collaborator(staff, alice, reseller=str(reseller_b.pk))
+    assert response.status_code == 302
+    assert Collaborator.objects.get(pk=alice.pk).reseller_id == alice.reseller_id
+
+
+@pytest.mark.django_db
+def test_collaborators_cannot_be_added_or_deleted_in_the_admin(staff, alice, bob):
+    # They arrive by their first login; deleting one would erase their access history.
+    assert staff.get(admin_url(Collaborator, "add")).status_code == 403
+    assert staff.post(admin_url(Collaborator, "delete", bob.pk), {"post": "yes"}).status_code == 403
+    staff.post(
+        admin_url(Collaborator, "changelist"),
+        {"action": "delete_selected", "_selected_action": [alice.pk, bob.pk], "post": "yes"},
+    )
+    assert Collaborator.objects.filter(pk__in=[alice.pk, bob.pk]).count() == 2
+
+
+@pytest.mark.django_db
+def test_an_admin_change_is_logged_with_the_staff_user(
+    staff, stella, bob, caplog, django_capture_on_commit_callbacks
+):
+    caplog.set_level(logging.INFO, logger="portal.security")
+    with django_capture_on_commit_callbacks(execute=True):
+        post_collaborator(staff, bob, is_admin=True)
+    [line] = [r for r in caplog.records if r.name == "portal.security"]
+    assert line.getMessage() == "access_changed"
+    assert (line.user_id, line.collaborator_id, line.staff) == (stella.pk, bob.pk, True)
+    assert line.levelno == logging.WARNING  # administrator access granted
+
+
+@pytest.mark.django_db
+def test_a_refused_admin_change_is_logged_with_its_reason(staff, stella, alice, caplog):
+    caplog.set_level(logging.INFO, logger="portal.security")
+    post_collaborator(staff, alice, is_admin=False)
+    [line] = [r for r in caplog.records if r.name == "portal.security"]
+    assert (line.getMessage(), line.user_id, line.reason) == (
+        "access_change_refused",
+        stella.pk,
+        "last_admin",
+    )
 
 
 @pytest.mark.django_db
