@@ -5,13 +5,15 @@ import datetime as dt
 import logging
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.test import AsyncClient
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Reseller, User
 from collaborators.models import AccessChange, Collaborator
 from collaborators.modules import Module
-from tests.ecommerce_server import refused_url
+from tests.ecommerce_server import EcommerceServer, refused_url
 from tests.factories import (
     CollaboratorFactory,
     EcommerceUserFactory,
@@ -40,7 +42,7 @@ def logged_in_user(client):
 
 
 def errors_logged(caplog):
-    return [r for r in caplog.records if r.levelno >= logging.ERROR]
+    return [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 @pytest.fixture
@@ -301,7 +303,7 @@ def test_a_broken_store_says_the_service_is_unavailable_and_logs_it(
     assert error_codes(response) == ["store_unavailable"]
     assert 'data-testid="login-error"' in response.text
     assert logged_in_user(client) is None
-    assert [r.name for r in errors_logged(caplog)] == ["accounts.store"]
+    assert errors_logged(caplog) == [("portal.security", "store_failure")]
     assert not User.objects.filter(email="hugo@revenda-h.example").exists()
 
 
@@ -315,7 +317,9 @@ def test_a_store_identity_that_contradicts_the_portal_data_is_unavailable_not_a_
     response = log_in(client, "hugo@revenda-h.example", "hugo-pass-1")
 
     assert error_codes(response) == ["store_unavailable"]
-    assert [r.name for r in errors_logged(caplog)] == ["accounts.backends"]
+    assert errors_logged(caplog) == [("portal.security", "store_failure")]
+    (record,) = [r for r in caplog.records if r.getMessage() == "store_failure"]
+    assert record.kind == "identity_conflict"
 
 
 # Deactivated collaborators.
@@ -550,3 +554,54 @@ def test_logout_is_a_post_that_ends_the_session(client, nina):
     assert response.url == reverse("account_login")
     assert logged_in_user(client) is None
     assert client.get(reverse("home")).status_code == 302
+
+
+# Redirects and the deadline, seen from the login page.
+
+
+def test_a_redirecting_store_cannot_log_anyone_in_with_a_wrong_password(
+    client, ecommerce_server, hugo
+):
+    # The store sends the client to another host, which vouches for a reseller admin.
+    with EcommerceServer() as elsewhere:
+        impostor = elsewhere.add_user("hugo@revenda-h.example", "anything", is_admin=True)
+        elsewhere.answer_json(impostor.answer())
+        ecommerce_server.redirect_to(elsewhere.url)
+
+        response = log_in(client, "hugo@revenda-h.example", "not-hugos-password")
+
+    assert error_codes(response) == ["store_unavailable"]
+    assert logged_in_user(client) is None
+    assert elsewhere.requests == []
+    assert not User.objects.filter(email="hugo@revenda-h.example").exists()
+
+
+def test_a_store_trickling_its_headers_cannot_hold_a_login_past_the_deadline(
+    client, ecommerce_server, hugo
+):
+    ecommerce_server.trickle_headers(seconds_per_byte=0.05, length=300)
+
+    response = log_in(client, "hugo@revenda-h.example", "hugo-pass-1")
+
+    assert error_codes(response) == ["store_unavailable"]
+    assert ecommerce_server.client_hung_up.wait(10)
+    assert not ecommerce_server.answer_finished.is_set()
+
+
+def asgi_log_in(login, password):
+    """Posts the login form through Django's ASGI handler, which runs the sync view in a
+    worker thread as an ASGI server does."""
+    return async_to_sync(AsyncClient().post)(
+        reverse("account_login"), {"login": login, "password": password}
+    )
+
+
+def test_under_asgi_the_store_answers_and_a_trickling_store_is_cut_off(ecommerce_server, hugo):
+    assert asgi_log_in("hugo@revenda-h.example", "hugo-pass-1").status_code == 302
+
+    ecommerce_server.trickle_headers(seconds_per_byte=0.05, length=300)
+    response = asgi_log_in("hugo@revenda-h.example", "hugo-pass-1")
+
+    assert error_codes(response) == ["store_unavailable"]
+    assert ecommerce_server.client_hung_up.wait(10)
+    assert not ecommerce_server.answer_finished.is_set()
