@@ -1,11 +1,17 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.utils.translation import gettext_lazy as _
 
+from accounts.backends import login_key
 from portal.security import client_ip
 
 
+def typed_login(credentials):
+    return credentials.get("email", credentials.get("username", ""))
+
+
 class AccountAdapter(DefaultAccountAdapter):
-    """New users come from the e-commerce store, never from a sign-up form."""
+    """New users come from the e-commerce store, never from a sign-up form. The portal's login
+    and the Django admin's (accounts.forms.StaffLoginForm) both count failures here."""
 
     error_messages = {
         **DefaultAccountAdapter.error_messages,
@@ -19,3 +25,9 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request):
         # The per-IP login limit counts the client, not the load balancer in front of it.
         return client_ip(request)
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        # allauth prefixes the login with the site's domain, which without the sites framework
+        # is the request's Host header as sent: "HOST:1", "HOST." and "host" would each get a
+        # fresh budget for the same account. One portal, one budget per login.
+        return login_key(typed_login(credentials))

@@ -1,4 +1,5 @@
 import logging
+import unicodedata
 
 from django.contrib.auth.backends import BaseBackend
 from django.db import IntegrityError
@@ -11,6 +12,21 @@ from portal import security
 
 class CollaboratorDeactivated(Exception):
     """The store accepted the password, but the reseller's admin has deactivated this user."""
+
+
+def login_key(login):
+    """The one spelling of a typed login that counts, whatever way it was typed.
+
+    The login form accepts an address in any case, with surrounding spaces, with fullwidth or
+    other compatibility forms of its letters ("ｒｅｖｅｎｄａ.example" passes e-mail validation,
+    and IDNA reads it as "revenda.example") and with invisible format characters such as a
+    zero-width space. All of these name the same account wherever logins are compared, so they
+    must share one failed-login budget and one staff check. Letters of another script that only
+    look alike (a Cyrillic "а") are different addresses and stay apart.
+    """
+    text = unicodedata.normalize("NFKC", str(login))
+    text = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    return unicodedata.normalize("NFKC", text.casefold()).strip()
 
 
 class EcommerceBackend(BaseBackend):

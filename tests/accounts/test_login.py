@@ -10,6 +10,7 @@ from django.test import AsyncClient
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.backends import login_key
 from accounts.models import Reseller, User
 from collaborators.models import AccessChange, Collaborator
 from collaborators.modules import Module
@@ -605,3 +606,64 @@ def test_under_asgi_the_store_answers_and_a_trickling_store_is_cut_off(ecommerce
     assert error_codes(response) == ["store_unavailable"]
     assert ecommerce_server.client_hung_up.wait(10)
     assert not ecommerce_server.answer_finished.is_set()
+
+
+# One failed-login budget per login, whatever the Host header or the spelling.
+
+HOST_VARIANTS = ["testserver:1", "testserver.", "TESTSERVER"]
+
+
+@pytest.mark.parametrize("host", HOST_VARIANTS)
+def test_host_header_variants_share_one_login_budget(client, nina, settings, host):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/5m/key"}
+    for _ in range(3):
+        log_in(client, "nina@revenda-a.example", "wrong")
+
+    response = client.post(
+        reverse("account_login"),
+        {"login": "nina@revenda-a.example", "password": PASSWORD},
+        headers={"host": host},
+    )
+
+    assert error_codes(response) == ["too_many_login_attempts"]
+    assert logged_in_user(client) is None
+
+
+@pytest.mark.parametrize("host", HOST_VARIANTS)
+def test_host_header_variants_share_one_admin_login_budget(client, stella, settings, host):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/5m/key"}
+    for _ in range(3):
+        admin_log_in(client, "stella@distribuidora.example", "wrong")
+
+    response = client.post(
+        reverse("admin:login"),
+        {"username": "stella@distribuidora.example", "password": STAFF_PASSWORD},
+        headers={"host": host},
+    )
+
+    assert error_codes(response) == ["too_many_login_attempts"]
+    assert logged_in_user(client) is None
+
+
+LOGIN_SPELLINGS = {
+    "case and spaces": "  NINA@Revenda-A.Example ",
+    "fullwidth letters": "nina@ｒｅｖｅｎｄａ-a.example",
+    "a zero-width space": "nina@revenda\u200b-a.example",
+    "a soft hyphen": "nina@reve\u00adnda-a.example",
+}
+
+
+@pytest.mark.parametrize("spelling", LOGIN_SPELLINGS.values(), ids=LOGIN_SPELLINGS.keys())
+def test_spellings_of_one_login_share_one_budget(client, nina, settings, spelling):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/5m/key"}
+    for _ in range(3):
+        log_in(client, "nina@revenda-a.example", "wrong")
+
+    response = log_in(client, spelling, "wrong")
+
+    assert error_codes(response) == ["too_many_login_attempts"]
+
+
+def test_the_login_key_folds_compatibility_forms_but_not_other_scripts():
+    assert login_key(" Nina@ＲＥＶＥＮＤＡ.example\u200b ") == "nina@revenda.example"
+    assert login_key("nina@revenda.example") != login_key("nina@rеvenda.example")  # Cyrillic е
