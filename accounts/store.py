@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.module_loading import import_string
@@ -83,7 +84,12 @@ class LocalStore:
             .filter(login__iexact=login.strip())
             .first()
         )
-        if user is None or not user.check_password(password):
+        if user is None:
+            # Hash anyway, as Django's ModelBackend does: an unknown login must cost what a
+            # wrong password costs, or the answer's timing tells which logins exist.
+            make_password(password)
+            raise InvalidCredentials
+        if not user.check_password(password):
             raise InvalidCredentials
         if not user.is_active or user.is_locked:
             raise InactiveStoreUser

@@ -6,12 +6,14 @@ import logging
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import AsyncClient
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.backends import login_key
 from accounts.models import Reseller, User
+from accounts.store import InvalidCredentials, LocalStore
 from collaborators.models import AccessChange, Collaborator
 from collaborators.modules import Module
 from tests.ecommerce_server import EcommerceServer, refused_url
@@ -525,8 +527,21 @@ def test_a_staff_email_on_the_portal_login_never_reaches_the_store(
     response = log_in(client, "stella@distribuidora.example", "store-pass-1")
 
     assert error_codes(response) == ["email_password_mismatch"]
-    assert ecommerce_server.requests == []
+    assert all(
+        "stella" not in seen.body.decode() and "store-pass-1" not in seen.body.decode()
+        for seen in ecommerce_server.requests
+    )
     assert not Collaborator.objects.filter(user=stella).exists()
+
+
+def test_a_staff_address_in_fullwidth_letters_never_reaches_the_store(
+    client, ecommerce_server, stella
+):
+    # E-mail validation accepts the fullwidth domain, and IDNA reads it as the staff address.
+    log_in(client, "stella@ｄｉｓｔｒｉｂｕｉｄｏｒａ.example", "store-pass-1")
+
+    assert ecommerce_server.requests, "the same store call as for any address"
+    assert all("stella" not in seen.body.decode() for seen in ecommerce_server.requests)
 
 
 def test_a_store_identity_with_a_staff_email_is_refused(client, ecommerce_server, stella):
@@ -667,3 +682,95 @@ def test_spellings_of_one_login_share_one_budget(client, nina, settings, spellin
 def test_the_login_key_folds_compatibility_forms_but_not_other_scripts():
     assert login_key(" Nina@ＲＥＶＥＮＤＡ.example\u200b ") == "nina@revenda.example"
     assert login_key("nina@revenda.example") != login_key("nina@rеvenda.example")  # Cyrillic е
+
+
+# Timing: every refusal costs the same work, counted in password hashes.
+
+
+class CountingHasher(MD5PasswordHasher):
+    """MD5 (fast, as the suite's hasher) that counts every hash it computes: encode() serves
+    make_password() and verify() alike."""
+
+    algorithm = "counting_md5"
+    calls = 0
+
+    def encode(self, password, salt):
+        CountingHasher.calls += 1
+        return super().encode(password, salt)
+
+
+@pytest.fixture
+def hashes(settings):
+    """Counts password hashes; request it before the fixtures that create users."""
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+
+    def cost(attempt):
+        CountingHasher.calls = 0
+        attempt()
+        return CountingHasher.calls
+
+    return cost
+
+
+def test_the_local_store_hashes_for_an_unknown_login_as_for_a_wrong_password(hashes, nina):
+    def refused(login):
+        with pytest.raises(InvalidCredentials):
+            LocalStore().authenticate(login, "wrong")
+
+    assert hashes(lambda: refused("nina@revenda-a.example")) == 1
+    assert hashes(lambda: refused("nobody@revenda-a.example")) == 1
+
+
+def test_an_unknown_login_costs_the_portal_login_as_much_hashing_as_a_wrong_password(
+    hashes, client, nina
+):
+    wrong_password = hashes(lambda: log_in(client, "nina@revenda-a.example", "wrong"))
+    unknown_login = hashes(lambda: log_in(client, "nobody@revenda-a.example", "wrong"))
+
+    assert wrong_password == unknown_login > 0
+
+
+def test_a_staff_address_costs_the_portal_login_as_much_hashing_as_any_other(
+    hashes, client, nina, stella
+):
+    # A portal user whom the store no longer knows is one more kind of address.
+    UserFactory(email="gone@revenda-a.example")
+    costs = {
+        login: hashes(lambda login=login: log_in(client, login, "wrong"))
+        for login in (
+            "stella@distribuidora.example",
+            "nina@revenda-a.example",
+            "nobody@revenda-a.example",
+            "gone@revenda-a.example",
+        )
+    }
+
+    assert len(set(costs.values())) == 1, costs
+
+
+def test_the_admin_login_costs_the_same_hashing_for_staff_reseller_users_and_unknown_addresses(
+    hashes, client, stella, alice
+):
+    costs = {
+        login: hashes(lambda login=login: admin_log_in(client, login, "wrong"))
+        for login in (
+            "stella@distribuidora.example",
+            "alice@revenda-a.example",
+            "nobody@distribuidora.example",
+        )
+    }
+
+    assert len(set(costs.values())) == 1, costs
+
+
+def test_a_staff_address_costs_the_same_store_round_trip_as_any_other_and_the_store_never_sees_it(
+    client, ecommerce_server, hugo, stella
+):
+    log_in(client, "hugo@revenda-h.example", "staff-guess-1")
+    log_in(client, "nobody@revenda-h.example", "staff-guess-1")
+    log_in(client, "stella@distribuidora.example", "staff-guess-1")
+
+    assert len(ecommerce_server.requests) == 3, "one store call per address, staff or not"
+    sent = ecommerce_server.requests[2].json
+    assert "stella" not in sent["login"] and sent["login"].endswith(".invalid")
+    assert sent["password"] != "staff-guess-1"
