@@ -1,7 +1,11 @@
+import logging
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.backends import login_key
+from portal import security
 from portal.security import client_ip
 
 
@@ -31,3 +35,19 @@ class AccountAdapter(DefaultAccountAdapter):
         # is the request's Host header as sent: "HOST:1", "HOST." and "host" would each get a
         # fresh budget for the same account. One portal, one budget per login.
         return login_key(typed_login(credentials))
+
+    def pre_authenticate(self, request, **credentials):
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            security.event("login_locked_out", request, login=typed_login(credentials))
+            raise
+
+    def authentication_failed(self, request, **credentials):
+        security.event(
+            "login_failed", request, login=typed_login(credentials), reason="wrong_credentials"
+        )
+
+    def login(self, request, user):
+        super().login(request, user)
+        security.event("login_succeeded", request, level=logging.INFO, user=user)

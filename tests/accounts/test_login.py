@@ -7,7 +7,7 @@ import logging
 import pytest
 from asgiref.sync import async_to_sync
 from django.contrib.auth.hashers import MD5PasswordHasher
-from django.test import AsyncClient
+from django.test import AsyncClient, Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -774,3 +774,148 @@ def test_a_staff_address_costs_the_same_store_round_trip_as_any_other_and_the_st
     sent = ecommerce_server.requests[2].json
     assert "stella" not in sent["login"] and sent["login"].endswith(".invalid")
     assert sent["password"] != "staff-guess-1"
+
+
+# Security events: one line each, never the password.
+
+
+@pytest.fixture
+def security_events(caplog):
+    caplog.set_level(logging.INFO, logger="portal.security")
+
+    def events():
+        return [r for r in caplog.records if r.name == "portal.security"]
+
+    return events
+
+
+def summary(records):
+    return [(r.getMessage(), getattr(r, "reason", None)) for r in records]
+
+
+def assert_never_logged(caplog, secret):
+    for record in caplog.records:
+        assert secret not in repr(vars(record)) and secret not in record.getMessage()
+
+
+def test_a_wrong_password_is_logged_once_as_a_failed_login_without_the_password(
+    client, nina, security_events, caplog
+):
+    log_in(client, "Nina@Revenda-A.example", "hunter2-typed")
+
+    (record,) = security_events()
+    assert (record.getMessage(), record.reason) == ("login_failed", "wrong_credentials")
+    assert record.login == "nina@revenda-a.example"
+    assert record.ip == "127.0.0.1"
+    assert record.path == reverse("account_login")
+    assert_never_logged(caplog, "hunter2-typed")
+
+
+def test_a_login_refused_because_the_store_is_down_logs_the_store_failure_and_the_login(
+    client, ecommerce_server, hugo, security_events, caplog
+):
+    ecommerce_server.fail_with(503, b"maintenance")
+
+    log_in(client, "hugo@revenda-h.example", "hugo-pass-1")
+
+    assert summary(security_events()) == [
+        ("store_failure", None),
+        ("login_failed", "store_unavailable"),
+    ]
+    failure = security_events()[0]
+    assert (failure.kind, failure.status, failure.length) == ("http_status", 503, 11)
+    assert_never_logged(caplog, "hugo-pass-1")
+
+
+def test_a_deactivated_collaborators_login_is_logged_as_such(client, nina, security_events):
+    CollaboratorFactory(
+        user=UserFactory(email="nina@revenda-a.example"), reseller=nina.reseller, is_active=False
+    )
+
+    log_in(client, "nina@revenda-a.example")
+
+    assert summary(security_events()) == [("login_failed", "deactivated")]
+
+
+def test_a_wrong_admin_password_is_logged_as_a_failed_login(
+    client, stella, security_events, caplog
+):
+    admin_log_in(client, "stella@distribuidora.example", "hunter2-typed")
+
+    (record,) = security_events()
+    assert (record.getMessage(), record.reason) == ("login_failed", "wrong_credentials")
+    assert record.login == "stella@distribuidora.example"
+    assert record.path == reverse("admin:login")
+    assert_never_logged(caplog, "hunter2-typed")
+
+
+@pytest.mark.parametrize("form", ["portal", "admin"])
+def test_a_spent_budget_is_logged_as_a_lockout(
+    client, nina, stella, settings, security_events, form
+):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "2/5m/key"}
+    attempt = log_in if form == "portal" else admin_log_in
+    login = "nina@revenda-a.example" if form == "portal" else "stella@distribuidora.example"
+    for _ in range(3):
+        attempt(client, login, "wrong")
+
+    assert [name for name, _ in summary(security_events())] == [
+        "login_failed",
+        "login_failed",
+        "login_locked_out",
+    ]
+    assert security_events()[-1].login == login
+
+
+def test_a_successful_login_is_logged_at_info_on_both_logins(client, nina, stella, security_events):
+    log_in(client, "nina@revenda-a.example")
+    client.post(reverse("account_logout"))
+    admin_log_in(client, "stella@distribuidora.example", STAFF_PASSWORD)
+
+    records = security_events()
+    assert [(r.getMessage(), r.levelno) for r in records] == [
+        ("login_succeeded", logging.INFO),
+        ("login_succeeded", logging.INFO),
+    ]
+    nina_user = User.objects.get(email="nina@revenda-a.example")
+    assert [r.user_id for r in records] == [nina_user.pk, stella.pk]
+
+
+def test_a_store_identity_naming_a_staff_member_is_logged(
+    client, ecommerce_server, stella, security_events
+):
+    ecommerce_server.add_user(
+        "impostor@revenda-h.example", "pass-1", email="Stella@Distribuidora.example"
+    )
+
+    log_in(client, "impostor@revenda-h.example", "pass-1")
+
+    assert summary(security_events()) == [
+        ("store_identity_is_staff", None),
+        ("login_failed", "wrong_credentials"),
+    ]
+    assert security_events()[0].user_id == stella.pk
+
+
+# Behind a proxy, the admin login's per-IP limit counts the client.
+
+
+def test_behind_a_proxy_the_admin_login_limit_counts_the_client_not_the_balancer(
+    stella, settings, caplog
+):
+    settings.BEHIND_PROXY = True
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/m/ip"}
+    balancer = {"REMOTE_ADDR": "10.0.0.2"}
+    attacker = Client(HTTP_X_FORWARDED_FOR="198.51.100.66", **balancer)
+    for attempt in range(3):
+        admin_log_in(attacker, f"guess{attempt}@distribuidora.example", "guess")
+
+    refused = admin_log_in(attacker, "stella@distribuidora.example", STAFF_PASSWORD)
+    staff = Client(HTTP_X_FORWARDED_FOR="203.0.113.20", **balancer)
+    admitted = admin_log_in(staff, "stella@distribuidora.example", STAFF_PASSWORD)
+
+    assert error_codes(refused) == ["too_many_login_attempts"]
+    assert admitted.status_code == 302
+    (lockout,) = [r for r in caplog.records if r.getMessage() == "login_locked_out"]
+    assert lockout.ip == "198.51.100.66"
