@@ -15,6 +15,9 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
+# httpx imports httpcore when its first client is made: a fifth of a second, which the first login
+# after a worker starts would otherwise spend inside its deadline.
+import httpcore  # noqa: F401
 import httpx
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
