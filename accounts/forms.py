@@ -1,3 +1,5 @@
+import logging
+
 from allauth.account.adapter import get_adapter
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
@@ -8,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.backends import CollaboratorDeactivated
 from accounts.store import StoreError
+from portal import security
 
 STORE_UNAVAILABLE = _(
     "The authentication service is unavailable right now. Please try again in a few minutes."
@@ -38,9 +41,17 @@ class LoginForm(AllauthLoginForm):
         try:
             return super().clean()
         except StoreError:
+            self._failed("store_unavailable")
             raise ValidationError(STORE_UNAVAILABLE, code="store_unavailable") from None
         except CollaboratorDeactivated:
+            self._failed("deactivated")
             raise ValidationError(DEACTIVATED, code="deactivated") from None
+
+    def _failed(self, reason):
+        # A wrong password is logged by the adapter's authentication_failed().
+        security.event(
+            "login_failed", self.request, login=self.cleaned_data.get("login"), reason=reason
+        )
 
     def login(self, request, redirect_url=None):
         # The page has no "remember me" box, but with ACCOUNT_SESSION_REMEMBER = None allauth
@@ -63,9 +74,15 @@ class StaffLoginForm(AdminAuthenticationForm):
             adapter.pre_authenticate(self.request, email=email, password=password)
             user = ModelBackend().authenticate(self.request, username=email, password=password)
             if user is None:
+                adapter.authentication_failed(self.request, email=email)
                 raise self.get_invalid_login_error()
             adapter._rollback_login_failed_rl_usage()
             user.backend = "django.contrib.auth.backends.ModelBackend"
             self.user_cache = user
-            self.confirm_login_allowed(user)
+            try:
+                self.confirm_login_allowed(user)
+            except ValidationError:
+                security.event("login_failed", self.request, login=email, reason="not_staff")
+                raise
+            security.event("login_succeeded", self.request, level=logging.INFO, user=user)
         return self.cleaned_data

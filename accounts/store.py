@@ -4,27 +4,46 @@ Two implementations answer the same interface: `HttpStore` (production; the cont
 README) and `LocalStore` (the demo and development, backed by `EcommerceUser`).
 """
 
-import base64
-import http.client
+import asyncio
+import concurrent.futures
+import functools
 import json
 import logging
+import os
+import ssl
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from dataclasses import dataclass
 
+# httpx imports httpcore when its first client is made: a fifth of a second, which the first login
+# after a worker starts would otherwise spend inside its deadline.
+import httpcore  # noqa: F401
+import httpx
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.module_loading import import_string
 
-from portal import cnpj
+from portal import cnpj, security
 
-log = logging.getLogger(__name__)
+# httpx logs each request's URL at INFO and httpcore, at DEBUG, every header of every answer (a
+# redirect's Location included). Neither belongs in the portal's log, which gets one line of its
+# own per store failure.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 class StoreError(Exception):
-    """The store could not give an answer: down, slow, or answering nonsense."""
+    """The store could not give an answer: down, slow, misconfigured or answering nonsense.
+
+    `kind` names the failure in a word (see `HttpStore`); the message never carries the URL,
+    the answer's body or anything the user typed.
+    """
+
+    def __init__(self, kind):
+        super().__init__(kind)
+        self.kind = kind
 
 
 class InvalidCredentials(Exception):
@@ -33,6 +52,11 @@ class InvalidCredentials(Exception):
 
 class InactiveStoreUser(Exception):
     """The store knows the user but has locked or deactivated them."""
+
+
+class BadAnswer(ValueError):
+    """The store's answer breaks the contract. The message names the field, never its value:
+    the value came from outside and may be anything, a password echoed back included."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +87,12 @@ class LocalStore:
             .filter(login__iexact=login.strip())
             .first()
         )
-        if user is None or not user.check_password(password):
+        if user is None:
+            # Hash anyway, as Django's ModelBackend does: an unknown login must cost what a
+            # wrong password costs, or the answer's timing tells which logins exist.
+            make_password(password)
+            raise InvalidCredentials
+        if not user.check_password(password):
             raise InvalidCredentials
         if not user.is_active or user.is_locked:
             raise InactiveStoreUser
@@ -82,14 +111,70 @@ class LocalStore:
         )
 
 
+def url_problems(url, *, allow_http):
+    """What is wrong with `url` as the store's endpoint, as (code, message) pairs.
+
+    The messages never repeat the URL: it may carry a user name and password.
+    """
+    if not url:
+        return [("E002", "ECOMMERCE_AUTH_URL is not set.")]
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (parsing the port is the check)
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL):
+        return [("E003", "ECOMMERCE_AUTH_URL is not a URL.")]
+    problems = []
+    if parts.scheme not in ("https", "http"):
+        problems.append(("E003", "ECOMMERCE_AUTH_URL must be an https:// URL."))
+    if "@" in parts.netloc:
+        problems.append(
+            (
+                "E004",
+                "ECOMMERCE_AUTH_URL carries a user name or password; the portal's credentials "
+                "belong in ECOMMERCE_CLIENT_ID and ECOMMERCE_CLIENT_SECRET.",
+            )
+        )
+    if parts.scheme in ("https", "http") and not parts.hostname:
+        problems.append(("E003", "ECOMMERCE_AUTH_URL has no host."))
+    if parts.scheme == "http" and not allow_http:
+        problems.append(
+            (
+                "E005",
+                "ECOMMERCE_AUTH_URL is http://: every password would cross the network in "
+                "clear. Use https://; ECOMMERCE_ALLOW_HTTP=1 allows http for development only.",
+            )
+        )
+    return problems
+
+
+class _TooLarge(Exception):
+    pass
+
+
+@dataclass
+class _Progress:
+    """How far the exchange got, for the log line of a failure."""
+
+    status: int | None = None
+    length: int | None = None
+
+
 class HttpStore:
-    """JSON over HTTP (docs/ecommerce-contract.md). Every way the call can fail is logged and
-    becomes `StoreError`, so the login page can say the service is down instead of answering 500.
+    """JSON over HTTPS (the contract is in the README). Every way the call can fail becomes
+    `StoreError` and one "store_failure" line in the security log, so the login page can say the
+    service is down instead of answering 500.
 
     Only the two answers the contract names are the user's fault: 401 `invalid_credentials` and
     403 `inactive`/`locked`. Any other 401 or 403 (the store refusing the portal's own client
     credentials, a proxy in the way) is a configuration error and must be loud, not look like a
     wrong password.
+
+    The request goes to the configured URL and nowhere else: a redirect is a failure, never
+    followed, so the client credentials and the password cannot be sent on to another host.
+    `timeout` is one deadline for the whole exchange, from connecting to the last byte of the
+    answer. The log line carries the status, the answer's length and the time taken, never the
+    answer's body, the URL or the password.
     """
 
     # A real answer is a few kilobytes; a store streaming more is answering nonsense.
@@ -103,78 +188,105 @@ class HttpStore:
         )
         self.timeout = timeout if timeout is not None else settings.ECOMMERCE_TIMEOUT
 
-    def _request(self, login, password):
-        body = json.dumps({"login": login, "password": password}).encode()
-        credentials = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
-        return urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "Authorization": f"Basic {credentials}",
-            },
-        )
-
     def authenticate(self, login, password):
-        if not self.url:
-            log.error("e-commerce store: ECOMMERCE_AUTH_URL is not set")
-            raise StoreError("ECOMMERCE_AUTH_URL is not set")
-        try:
-            status, raw = self._post(login, password)
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            # OSError covers refused and reset connections, DNS failures and timeouts
-            # (URLError and TimeoutError are OSErrors); HTTPException a garbled status line
-            # or a truncated body; ValueError a URL urllib cannot use.
-            log.error("e-commerce store call to %s failed: %r", self.url, exc)
-            raise StoreError(f"call failed: {exc!r}") from exc
+        started = time.monotonic()
+        progress = _Progress()
 
-        error = _error_code(raw) if status in (401, 403) else None
+        def fail(kind, error=None, **fields):
+            security.event(
+                "store_failure",
+                level=logging.ERROR,
+                kind=kind,
+                status=progress.status,
+                length=progress.length,
+                elapsed_ms=round((time.monotonic() - started) * 1000),
+                error=type(error).__name__ if error is not None else None,
+                **fields,
+            )
+            return StoreError(kind)
+
+        problems = url_problems(self.url, allow_http=settings.ECOMMERCE_ALLOW_HTTP)
+        if problems:
+            raise fail("not_configured", detail=" ".join(message for _, message in problems))
+        try:
+            headers, raw = _run(lambda: self._exchange(login, password, progress))
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            raise fail("timeout", exc) from None
+        except _TooLarge as exc:
+            raise fail("too_large", exc) from None
+        except httpx.ConnectError as exc:
+            raise fail("tls" if _is_tls_failure(exc) else "unreachable", exc) from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise fail("not_configured", exc) from None
+        except (httpx.HTTPError, OSError) as exc:
+            # Reset or half-closed connections, a garbled status line, a truncated body.
+            raise fail("dropped", exc) from None
+
+        status = progress.status
+        if 300 <= status < 400:
+            # Never followed, and its Location is never logged: it may name any host and carry
+            # anything in its query.
+            raise fail("redirect")
+        error = _error_code(headers, raw) if status in (401, 403) else None
         if status == 401 and error == "invalid_credentials":
             raise InvalidCredentials
         if status == 403 and error in ("inactive", "locked"):
             raise InactiveStoreUser
         if status == 401 and error == "invalid_client":
-            log.error(
-                "e-commerce store refused the portal's client credentials; "
-                "check ECOMMERCE_CLIENT_ID and ECOMMERCE_CLIENT_SECRET"
+            raise fail(
+                "client_refused", hint="check ECOMMERCE_CLIENT_ID and ECOMMERCE_CLIENT_SECRET"
             )
-            raise StoreError("client credentials refused")
         if status != 200:
-            log.error("e-commerce store answered HTTP %s: %.200r", status, raw)
-            raise StoreError(f"HTTP {status}")
+            raise fail("http_status")
         try:
-            return self._identity(json.loads(raw))
-        except (
-            ValueError,
-            KeyError,
-            TypeError,
-            AttributeError,
-            RecursionError,
-            ValidationError,
-        ) as exc:
-            log.error("e-commerce store answered malformed JSON (%r): %.200r", exc, raw)
-            raise StoreError("malformed answer") from exc
+            return self._identity(_json(headers, raw))
+        except BadAnswer as exc:
+            raise fail("bad_answer", exc, detail=str(exc)) from None
+        except RecursionError as exc:
+            raise fail("bad_answer", exc, detail="the answer is nested too deeply") from None
 
-    def _post(self, login, password):
-        # urllib's timeout bounds connecting and each wait for bytes; the deadline also bounds
-        # a store that keeps the answer dribbling in, so a login never hangs a worker for long.
-        deadline = time.monotonic() + self.timeout
-        try:
-            response = urllib.request.urlopen(self._request(login, password), timeout=self.timeout)
-        except urllib.error.HTTPError as exc:
-            response = exc  # a 4xx or 5xx still carries the answer the contract gives meaning to
-        with response:
-            chunks, size = [], 0
-            while chunk := response.read1(64 * 1024):
-                size += len(chunk)
-                if size > self.max_answer_bytes:
-                    raise ValueError(f"answer longer than {self.max_answer_bytes} bytes")
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"answer not complete after {self.timeout} s")
-                chunks.append(chunk)
-            return response.status, b"".join(chunks)
+    async def _exchange(self, login, password, progress):
+        # httpx's timeouts bound each phase (connect, each read, each write), so a store that
+        # sends its headers a byte at a time would never trip them; asyncio.timeout bounds the
+        # whole exchange, headers included.
+        async with asyncio.timeout(self.timeout):
+            async with httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout),
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
+                follow_redirects=False,
+                verify=_ssl_context(
+                    os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+                ),
+            ) as client:
+                request = client.build_request(
+                    "POST",
+                    self.url,
+                    # ASCII-escaped: any text the form lets through encodes, lone surrogates too.
+                    content=json.dumps({"login": login, "password": password}).encode(),
+                    headers={
+                        "Content-Type": "application/json",
+                        "Accept": "application/json",
+                        "Accept-Encoding": "identity",
+                    },
+                )
+                response = await client.send(
+                    request, stream=True, auth=httpx.BasicAuth(self.client_id, self.client_secret)
+                )
+                try:
+                    progress.status = response.status_code
+                    progress.length = 0
+                    declared = response.headers.get("Content-Length", "")
+                    if declared.isdigit() and int(declared) > self.max_answer_bytes:
+                        raise _TooLarge
+                    chunks = []
+                    async for chunk in response.aiter_raw():
+                        progress.length += len(chunk)
+                        if progress.length > self.max_answer_bytes:
+                            raise _TooLarge
+                        chunks.append(chunk)
+                finally:
+                    await response.aclose()
+                return response.headers, b"".join(chunks)
 
     @staticmethod
     def _identity(data):
@@ -183,54 +295,139 @@ class HttpStore:
         def limit(model, name):
             return model._meta.get_field(name).max_length
 
-        user, reseller = data["user"], data["reseller"]
-        if not isinstance(data["accounts"], list):
-            raise TypeError("accounts must be a list")
-        accounts = tuple(
-            StoreAccount(
-                code=_text(a["code"], limit(ResellerAccount, "code")),
-                cnpj=_cnpj(a["cnpj"]),
-                name=_text(a["name"], limit(ResellerAccount, "name")),
+        if not isinstance(data, dict):
+            raise BadAnswer("the answer is not a JSON object")
+        accounts = _field(data, "accounts")
+        if not isinstance(accounts, list):
+            raise BadAnswer("accounts is not a list")
+        store_accounts = []
+        for i, account in enumerate(accounts):
+            where = f"accounts[{i}]"
+            if not isinstance(account, dict):
+                raise BadAnswer(f"{where} is not an object")
+            store_accounts.append(
+                StoreAccount(
+                    code=_text(account, "code", limit(ResellerAccount, "code"), where),
+                    cnpj=_cnpj(account, "cnpj", where),
+                    name=_text(account, "name", limit(ResellerAccount, "name"), where),
+                )
             )
-            for a in data["accounts"]
-        )
-        if not isinstance(user["is_admin"], bool):
-            raise TypeError("is_admin must be a boolean")
-        email = _text(user["email"], limit(User, "email")).lower()
-        validate_email(email)
+        user, reseller = _field(data, "user"), _field(data, "reseller")
+        for name, part in (("user", user), ("reseller", reseller)):
+            if not isinstance(part, dict):
+                raise BadAnswer(f"{name} is not an object")
+        if not isinstance(_field(user, "is_admin", "user"), bool):
+            raise BadAnswer("user.is_admin is not a boolean")
+        email = _text(user, "email", limit(User, "email"), "user").lower()
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise BadAnswer("user.email is not an e-mail address") from None
         return StoreIdentity(
-            login=_text(user["login"]),
+            login=_text(user, "login", None, "user"),
             email=email,
-            name=_text(user["name"], limit(User, "name")),
+            name=_text(user, "name", limit(User, "name"), "user"),
             is_admin=user["is_admin"],
-            reseller_cnpj=_cnpj(reseller["cnpj"]),
-            reseller_name=_text(reseller["name"], limit(Reseller, "name")),
-            reseller_code=_text(reseller["code"], limit(Reseller, "code")),
-            accounts=accounts,
+            reseller_cnpj=_cnpj(reseller, "cnpj", "reseller"),
+            reseller_name=_text(reseller, "name", limit(Reseller, "name"), "reseller"),
+            reseller_code=_text(reseller, "code", limit(Reseller, "code"), "reseller"),
+            accounts=tuple(store_accounts),
         )
 
 
-def _error_code(raw):
+def _run(make_coroutine):
+    """Runs the exchange to completion from synchronous code: a Django view under WSGI, or under
+    ASGI in the thread pool that runs sync views. Each call gets an event loop of its own, so
+    nothing is shared between logins running in parallel threads."""
     try:
-        data = json.loads(raw)
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _run_on_new_loop(make_coroutine)
+    # Called from inside a running event loop, where a second loop cannot run in this thread:
+    # run the exchange on a loop in a thread of its own.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_run_on_new_loop, make_coroutine).result()
+
+
+def _run_on_new_loop(make_coroutine):
+    # Not asyncio.run(): on the way out it waits for the loop's worker threads, and the DNS
+    # lookup runs in one that nothing can interrupt. A resolver that hangs would hold the login
+    # past the deadline; closing the loop lets the lookup finish on its own, unawaited.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(make_coroutine())
+    finally:
+        try:
+            if pending := asyncio.all_tasks(loop):
+                for task in pending:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+
+@functools.lru_cache(maxsize=4)
+def _ssl_context(cert_file, cert_dir):
+    # Loading the CA bundle takes milliseconds; do it once per bundle, not once per login.
+    # SSL_CERT_FILE and SSL_CERT_DIR choose the bundle as for any OpenSSL client.
+    return httpx.create_ssl_context(trust_env=True)
+
+
+def _is_tls_failure(exc):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, ssl.SSLError):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _encoded(headers):
+    # The request asked for the identity encoding; a compressed answer could inflate far past
+    # the size limit, so it is not read.
+    return headers.get("Content-Encoding", "identity").strip().lower() not in ("identity", "")
+
+
+def _json(headers, raw):
+    if _encoded(headers):
+        raise BadAnswer("the answer is compressed although the portal asked for it plain")
+    try:
+        return json.loads(raw)
     except ValueError:
+        raise BadAnswer("the answer is not JSON") from None
+
+
+def _error_code(headers, raw):
+    try:
+        data = _json(headers, raw)
+    except (BadAnswer, RecursionError):
         return None
     return data.get("error") if isinstance(data, dict) else None
 
 
-def _text(value, max_length=None):
+def _field(data, key, where=None):
+    if key not in data:
+        raise BadAnswer(f"{where}.{key} is missing" if where else f"{key} is missing")
+    return data[key]
+
+
+def _text(data, key, max_length, where):
+    value = _field(data, key, where)
     if not isinstance(value, str) or not value.strip():
-        raise TypeError(f"expected a non-empty string, got {value!r}")
+        raise BadAnswer(f"{where}.{key} is not a non-empty string")
     value = value.strip()
     if max_length is not None and len(value) > max_length:
         # Too long for the portal's columns: PostgreSQL would refuse it mid-login.
-        raise ValueError(f"longer than {max_length} characters: {value!r}")
+        raise BadAnswer(f"{where}.{key} is longer than {max_length} characters")
     return value
 
 
-def _cnpj(value):
-    if not cnpj.is_valid(_text(value)):
-        raise ValueError(f"not a valid CNPJ: {value!r}")
+def _cnpj(data, key, where):
+    value = _text(data, key, None, where)
+    if not cnpj.is_valid(value):
+        raise BadAnswer(f"{where}.{key} is not a valid CNPJ")
     return cnpj.strip(value)
 
 

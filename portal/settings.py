@@ -166,9 +166,13 @@ ACCOUNT_RATE_LIMITS = {
 
 # The e-commerce user store that authenticates reseller users (DESIGN §5).
 ECOMMERCE_STORE = os.environ.get("ECOMMERCE_STORE", "local")  # "local" or "http"
+# An https URL without a user name or password in it (accounts/checks.py checks it at startup).
 ECOMMERCE_AUTH_URL = os.environ.get("ECOMMERCE_AUTH_URL", "")
+# Development only: allows an http:// store URL, over which every password would cross in clear.
+ECOMMERCE_ALLOW_HTTP = envbool("ECOMMERCE_ALLOW_HTTP", False)
 ECOMMERCE_CLIENT_ID = os.environ.get("ECOMMERCE_CLIENT_ID", "")
 ECOMMERCE_CLIENT_SECRET = os.environ.get("ECOMMERCE_CLIENT_SECRET", "")
+# Seconds for the whole exchange with the store, from connecting to the answer's last byte.
 ECOMMERCE_TIMEOUT = envfloat("ECOMMERCE_TIMEOUT", 5.0)
 ECOMMERCE_PASSWORD_RESET_URL = os.environ.get(
     "ECOMMERCE_PASSWORD_RESET_URL", "https://ecommerce.example/conta/esqueci-minha-senha"

@@ -119,11 +119,13 @@ def client_for(client):
 @pytest.fixture
 def ecommerce_server(settings):
     """A real e-commerce store on loopback (tests/ecommerce_server.py), with the portal's
-    settings pointing at it. The timeout is short so that the slow-store tests stay quick."""
+    settings pointing at it. It speaks plain http, which the portal refuses unless told it is
+    development. The timeout is short so that the slow-store tests stay quick."""
     from tests.ecommerce_server import EcommerceServer
 
     with EcommerceServer() as server:
         settings.ECOMMERCE_STORE = "http"
+        settings.ECOMMERCE_ALLOW_HTTP = True
         settings.ECOMMERCE_AUTH_URL = server.url
         settings.ECOMMERCE_CLIENT_ID = server.client_id
         settings.ECOMMERCE_CLIENT_SECRET = server.client_secret

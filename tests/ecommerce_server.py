@@ -1,21 +1,26 @@
 """A real HTTP server that plays the e-commerce store, for tests of `accounts.store.HttpStore`.
 
-It implements the contract in docs/ecommerce-contract.md on 127.0.0.1, on a port the OS picks,
-and can be told to misbehave in every way the portal must survive. Nothing here mocks the client:
-the portal's code opens a socket and speaks HTTP to this server.
+It implements the contract in README.md ("E-commerce store contract") on 127.0.0.1, on a port
+the OS picks, and can be told to misbehave in every way the portal must survive. Nothing here
+mocks the client: the portal's code opens a socket and speaks HTTP to this server.
 
     with EcommerceServer() as server:
         server.add_user("ana@revenda.example", "secret-123", is_admin=True)
         server.fail_with(503)           # every answer is now a 503
         server.answer_after(10)         # ... or arrives after the client gave up
+        server.redirect_to(other.url)   # ... or sends the client elsewhere
         server.reset()                  # back to the contract
 
+It speaks plain HTTP, or HTTPS with `EcommerceServer(tls=make_certificate(folder))`.
 The `ecommerce_server` fixture in tests/conftest.py starts one and points the settings at it.
 """
 
 import base64
 import json
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -80,13 +85,14 @@ class _Behaviour:
     delay: float = 0  # seconds to wait before answering
     close: bool = False  # close the connection without answering
     trickle: bool = False  # send headers, then the body one byte at a time, slowly
+    trickle_headers: int = 0  # send a header this long one byte at a time, slowly
     headers: dict = field(default_factory=dict)
 
 
 class EcommerceServer:
     path = "/api/portal/authenticate"
 
-    def __init__(self, client_id=CLIENT_ID, client_secret=CLIENT_SECRET):
+    def __init__(self, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, tls=None):
         self.client_id = client_id
         self.client_secret = client_secret
         self.users = {}
@@ -95,8 +101,23 @@ class EcommerceServer:
         # Set at shutdown so that handlers sleeping on a delay let go at once.
         self._released = threading.Event()
         self._lock = threading.Lock()
+        # What a slow answer saw: the client hung up before the answer was out, or it all went.
+        self.client_hung_up = threading.Event()
+        self.answer_finished = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
+        # A client that refuses the certificate or hangs up mid-request is what the tests do.
+        self._httpd.handle_error = lambda request, client_address: None
+        self.scheme = "http"
+        if tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(tls.certificate, tls.key)
+            # The handshake happens in the request's thread, so a client that refuses the
+            # certificate never blocks the accepting loop.
+            self._httpd.socket = context.wrap_socket(
+                self._httpd.socket, server_side=True, do_handshake_on_connect=False
+            )
+            self.scheme = "https"
         # A short poll keeps shutdown (and so each test's teardown) from waiting half a second.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
@@ -105,7 +126,7 @@ class EcommerceServer:
     @property
     def url(self):
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}{self.path}"
+        return f"{self.scheme}://{host}:{port}{self.path}"
 
     def start(self):
         self._thread.start()
@@ -164,14 +185,16 @@ class EcommerceServer:
 
     def reset(self):
         self._behaviour = _Behaviour()
+        self.client_hung_up.clear()
+        self.answer_finished.clear()
 
     def fail_with(self, status, body=b'{"error": "internal"}'):
         self._behaviour = _Behaviour(status=status, body=body)
 
-    def answer_raw(self, body, status=200, content_type="application/json"):
+    def answer_raw(self, body, status=200, content_type="application/json", headers=None):
         """Answers every request with these bytes, say malformed JSON."""
         self._behaviour = _Behaviour(
-            status=status, body=body, headers={"Content-Type": content_type}
+            status=status, body=body, headers={"Content-Type": content_type, **(headers or {})}
         )
 
     def answer_json(self, payload, status=200):
@@ -186,6 +209,17 @@ class EcommerceServer:
         """Sends the headers at once and then the body a byte at a time, each under the
         client's timeout, so that only a deadline on the whole answer stops the client."""
         self._behaviour = _Behaviour(delay=seconds_per_byte, trickle=True)
+
+    def trickle_headers(self, seconds_per_byte, length):
+        """Sends the status line at once and then a header `length` bytes long, a byte at a time,
+        each under the client's per-read timeout: only a deadline on the whole exchange, headers
+        included, stops the client before the answer is out. `client_hung_up` and
+        `answer_finished` tell which came first."""
+        self._behaviour = _Behaviour(delay=seconds_per_byte, trickle_headers=length)
+
+    def redirect_to(self, location, status=302):
+        """Answers every request with a redirect to `location`."""
+        self._behaviour = _Behaviour(status=status, body=b"", headers={"Location": location})
 
     def close_connections(self):
         """Reads the request and hangs up without a word."""
@@ -210,6 +244,46 @@ class EcommerceServer:
         if user.status != "active":
             return 403, {"error": user.status}
         return 200, user.answer()
+
+
+@dataclass(frozen=True)
+class Certificate:
+    certificate: str  # the server's certificate, for 127.0.0.1
+    key: str
+    authority: str  # the certificate of the authority that signed it, for the client to trust
+
+
+def make_certificate(folder):
+    """Makes a certificate authority and a certificate it signs for 127.0.0.1, with the
+    `openssl` command, in `folder`."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise RuntimeError("the HTTPS tests need the openssl command")
+    folder = str(folder)
+    ca_key, ca_cert = f"{folder}/ca.key", f"{folder}/ca.pem"
+    key, csr, cert = f"{folder}/server.key", f"{folder}/server.csr", f"{folder}/server.pem"
+    extensions = f"{folder}/server.ext"
+    with open(extensions, "w") as file:
+        file.write(
+            "basicConstraints=critical,CA:FALSE\n"
+            "keyUsage=critical,digitalSignature\n"
+            "extendedKeyUsage=serverAuth\n"
+            "subjectAltName=IP:127.0.0.1\n"
+            "subjectKeyIdentifier=hash\n"
+            "authorityKeyIdentifier=keyid\n"
+        )
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    commands = [
+        [openssl, "req", "-x509", *ec, "-keyout", ca_key, "-out", ca_cert, "-days", "2"]
+        + ["-subj", "/CN=Test store CA", "-addext", "basicConstraints=critical,CA:TRUE"]
+        + ["-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+        [openssl, "req", "-new", *ec, "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1"],
+        [openssl, "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key]
+        + ["-CAcreateserial", "-out", cert, "-days", "2", "-extfile", extensions],
+    ]
+    for command in commands:
+        subprocess.run(command, check=True, capture_output=True)
+    return Certificate(certificate=cert, key=key, authority=ca_cert)
 
 
 def refused_url():
@@ -246,6 +320,9 @@ def _handler_for(server):
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
+            if behaviour.trickle_headers:
+                self._trickle_headers(behaviour.trickle_headers, behaviour.delay)
+                return
             if behaviour.delay and not behaviour.trickle:
                 server._released.wait(behaviour.delay)
                 if server._released.is_set():
@@ -277,6 +354,23 @@ def _handler_for(server):
                         return
             except OSError:
                 pass  # the client gave up, which is the point
+
+        def _trickle_headers(self, length, seconds_per_byte):
+            self.close_connection = True
+            body = b'{"error": "internal"}'
+            head = b"HTTP/1.1 503 Service Unavailable\r\nX-Slow: " + b"s" * length + b"\r\n"
+            tail = f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+            try:
+                for i in range(len(head)):
+                    self.wfile.write(head[i : i + 1])
+                    if server._released.wait(seconds_per_byte):
+                        return
+                self.wfile.write(tail + body)
+            except OSError:
+                # Once the client has closed its end, the next byte or two are refused.
+                server.client_hung_up.set()
+                return
+            server.answer_finished.set()
 
         def log_message(self, format, *args):
             pass  # keeps the test output clean; `server.requests` records what came in

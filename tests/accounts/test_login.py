@@ -5,13 +5,18 @@ import datetime as dt
 import logging
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.contrib.auth.hashers import MD5PasswordHasher
+from django.test import AsyncClient, Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.backends import login_key
 from accounts.models import Reseller, User
+from accounts.store import InvalidCredentials, LocalStore
 from collaborators.models import AccessChange, Collaborator
 from collaborators.modules import Module
-from tests.ecommerce_server import refused_url
+from tests.ecommerce_server import EcommerceServer, refused_url
 from tests.factories import (
     CollaboratorFactory,
     EcommerceUserFactory,
@@ -40,7 +45,7 @@ def logged_in_user(client):
 
 
 def errors_logged(caplog):
-    return [r for r in caplog.records if r.levelno >= logging.ERROR]
+    return [(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 @pytest.fixture
@@ -301,7 +306,7 @@ def test_a_broken_store_says_the_service_is_unavailable_and_logs_it(
     assert error_codes(response) == ["store_unavailable"]
     assert 'data-testid="login-error"' in response.text
     assert logged_in_user(client) is None
-    assert [r.name for r in errors_logged(caplog)] == ["accounts.store"]
+    assert errors_logged(caplog) == [("portal.security", "store_failure")]
     assert not User.objects.filter(email="hugo@revenda-h.example").exists()
 
 
@@ -315,7 +320,9 @@ def test_a_store_identity_that_contradicts_the_portal_data_is_unavailable_not_a_
     response = log_in(client, "hugo@revenda-h.example", "hugo-pass-1")
 
     assert error_codes(response) == ["store_unavailable"]
-    assert [r.name for r in errors_logged(caplog)] == ["accounts.backends"]
+    assert errors_logged(caplog) == [("portal.security", "store_failure")]
+    (record,) = [r for r in caplog.records if r.getMessage() == "store_failure"]
+    assert record.kind == "identity_conflict"
 
 
 # Deactivated collaborators.
@@ -520,8 +527,21 @@ def test_a_staff_email_on_the_portal_login_never_reaches_the_store(
     response = log_in(client, "stella@distribuidora.example", "store-pass-1")
 
     assert error_codes(response) == ["email_password_mismatch"]
-    assert ecommerce_server.requests == []
+    assert all(
+        "stella" not in seen.body.decode() and "store-pass-1" not in seen.body.decode()
+        for seen in ecommerce_server.requests
+    )
     assert not Collaborator.objects.filter(user=stella).exists()
+
+
+def test_a_staff_address_in_fullwidth_letters_never_reaches_the_store(
+    client, ecommerce_server, stella
+):
+    # E-mail validation accepts the fullwidth domain, and IDNA reads it as the staff address.
+    log_in(client, "stella@ｄｉｓｔｒｉｂｕｉｄｏｒａ.example", "store-pass-1")
+
+    assert ecommerce_server.requests, "the same store call as for any address"
+    assert all("stella" not in seen.body.decode() for seen in ecommerce_server.requests)
 
 
 def test_a_store_identity_with_a_staff_email_is_refused(client, ecommerce_server, stella):
@@ -550,3 +570,352 @@ def test_logout_is_a_post_that_ends_the_session(client, nina):
     assert response.url == reverse("account_login")
     assert logged_in_user(client) is None
     assert client.get(reverse("home")).status_code == 302
+
+
+# Redirects and the deadline, seen from the login page.
+
+
+def test_a_redirecting_store_cannot_log_anyone_in_with_a_wrong_password(
+    client, ecommerce_server, hugo
+):
+    # The store sends the client to another host, which vouches for a reseller admin.
+    with EcommerceServer() as elsewhere:
+        impostor = elsewhere.add_user("hugo@revenda-h.example", "anything", is_admin=True)
+        elsewhere.answer_json(impostor.answer())
+        ecommerce_server.redirect_to(elsewhere.url)
+
+        response = log_in(client, "hugo@revenda-h.example", "not-hugos-password")
+
+    assert error_codes(response) == ["store_unavailable"]
+    assert logged_in_user(client) is None
+    assert elsewhere.requests == []
+    assert not User.objects.filter(email="hugo@revenda-h.example").exists()
+
+
+def test_a_store_trickling_its_headers_cannot_hold_a_login_past_the_deadline(
+    client, ecommerce_server, hugo
+):
+    ecommerce_server.trickle_headers(seconds_per_byte=0.05, length=300)
+
+    response = log_in(client, "hugo@revenda-h.example", "hugo-pass-1")
+
+    assert error_codes(response) == ["store_unavailable"]
+    assert ecommerce_server.client_hung_up.wait(10)
+    assert not ecommerce_server.answer_finished.is_set()
+
+
+def asgi_log_in(login, password):
+    """Posts the login form through Django's ASGI handler, which runs the sync view in a
+    worker thread as an ASGI server does."""
+    return async_to_sync(AsyncClient().post)(
+        reverse("account_login"), {"login": login, "password": password}
+    )
+
+
+def test_under_asgi_the_store_answers_and_a_trickling_store_is_cut_off(ecommerce_server, hugo):
+    assert asgi_log_in("hugo@revenda-h.example", "hugo-pass-1").status_code == 302
+
+    ecommerce_server.trickle_headers(seconds_per_byte=0.05, length=300)
+    response = asgi_log_in("hugo@revenda-h.example", "hugo-pass-1")
+
+    assert error_codes(response) == ["store_unavailable"]
+    assert ecommerce_server.client_hung_up.wait(10)
+    assert not ecommerce_server.answer_finished.is_set()
+
+
+# One failed-login budget per login, whatever the Host header or the spelling.
+
+HOST_VARIANTS = ["testserver:1", "testserver.", "TESTSERVER"]
+
+
+@pytest.mark.parametrize("host", HOST_VARIANTS)
+def test_host_header_variants_share_one_login_budget(client, nina, settings, host):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/5m/key"}
+    for _ in range(3):
+        log_in(client, "nina@revenda-a.example", "wrong")
+
+    response = client.post(
+        reverse("account_login"),
+        {"login": "nina@revenda-a.example", "password": PASSWORD},
+        headers={"host": host},
+    )
+
+    assert error_codes(response) == ["too_many_login_attempts"]
+    assert logged_in_user(client) is None
+
+
+@pytest.mark.parametrize("host", HOST_VARIANTS)
+def test_host_header_variants_share_one_admin_login_budget(client, stella, settings, host):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/5m/key"}
+    for _ in range(3):
+        admin_log_in(client, "stella@distribuidora.example", "wrong")
+
+    response = client.post(
+        reverse("admin:login"),
+        {"username": "stella@distribuidora.example", "password": STAFF_PASSWORD},
+        headers={"host": host},
+    )
+
+    assert error_codes(response) == ["too_many_login_attempts"]
+    assert logged_in_user(client) is None
+
+
+LOGIN_SPELLINGS = {
+    "case and spaces": "  NINA@Revenda-A.Example ",
+    "fullwidth letters": "nina@ｒｅｖｅｎｄａ-a.example",
+    "a zero-width space": "nina@revenda\u200b-a.example",
+    "a soft hyphen": "nina@reve\u00adnda-a.example",
+}
+
+
+@pytest.mark.parametrize("spelling", LOGIN_SPELLINGS.values(), ids=LOGIN_SPELLINGS.keys())
+def test_spellings_of_one_login_share_one_budget(client, nina, settings, spelling):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/5m/key"}
+    for _ in range(3):
+        log_in(client, "nina@revenda-a.example", "wrong")
+
+    response = log_in(client, spelling, "wrong")
+
+    assert error_codes(response) == ["too_many_login_attempts"]
+
+
+def test_the_login_key_folds_compatibility_forms_but_not_other_scripts():
+    assert login_key(" Nina@ＲＥＶＥＮＤＡ.example\u200b ") == "nina@revenda.example"
+    assert login_key("nina@revenda.example") != login_key("nina@rеvenda.example")  # Cyrillic е
+
+
+# Timing: every refusal costs the same work, counted in password hashes.
+
+
+class CountingHasher(MD5PasswordHasher):
+    """MD5 (fast, as the suite's hasher) that counts every hash it computes: encode() serves
+    make_password() and verify() alike."""
+
+    algorithm = "counting_md5"
+    calls = 0
+
+    def encode(self, password, salt):
+        CountingHasher.calls += 1
+        return super().encode(password, salt)
+
+
+@pytest.fixture
+def hashes(settings):
+    """Counts password hashes; request it before the fixtures that create users."""
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+
+    def cost(attempt):
+        CountingHasher.calls = 0
+        attempt()
+        return CountingHasher.calls
+
+    return cost
+
+
+def test_the_local_store_hashes_for_an_unknown_login_as_for_a_wrong_password(hashes, nina):
+    def refused(login):
+        with pytest.raises(InvalidCredentials):
+            LocalStore().authenticate(login, "wrong")
+
+    assert hashes(lambda: refused("nina@revenda-a.example")) == 1
+    assert hashes(lambda: refused("nobody@revenda-a.example")) == 1
+
+
+def test_an_unknown_login_costs_the_portal_login_as_much_hashing_as_a_wrong_password(
+    hashes, client, nina
+):
+    wrong_password = hashes(lambda: log_in(client, "nina@revenda-a.example", "wrong"))
+    unknown_login = hashes(lambda: log_in(client, "nobody@revenda-a.example", "wrong"))
+
+    assert wrong_password == unknown_login > 0
+
+
+def test_a_staff_address_costs_the_portal_login_as_much_hashing_as_any_other(
+    hashes, client, nina, stella
+):
+    # A portal user whom the store no longer knows is one more kind of address.
+    UserFactory(email="gone@revenda-a.example")
+    costs = {
+        login: hashes(lambda login=login: log_in(client, login, "wrong"))
+        for login in (
+            "stella@distribuidora.example",
+            "nina@revenda-a.example",
+            "nobody@revenda-a.example",
+            "gone@revenda-a.example",
+        )
+    }
+
+    assert len(set(costs.values())) == 1, costs
+
+
+def test_the_admin_login_costs_the_same_hashing_for_staff_reseller_users_and_unknown_addresses(
+    hashes, client, stella, alice
+):
+    costs = {
+        login: hashes(lambda login=login: admin_log_in(client, login, "wrong"))
+        for login in (
+            "stella@distribuidora.example",
+            "alice@revenda-a.example",
+            "nobody@distribuidora.example",
+        )
+    }
+
+    assert len(set(costs.values())) == 1, costs
+
+
+def test_a_staff_address_costs_the_same_store_round_trip_as_any_other_and_the_store_never_sees_it(
+    client, ecommerce_server, hugo, stella
+):
+    log_in(client, "hugo@revenda-h.example", "staff-guess-1")
+    log_in(client, "nobody@revenda-h.example", "staff-guess-1")
+    log_in(client, "stella@distribuidora.example", "staff-guess-1")
+
+    assert len(ecommerce_server.requests) == 3, "one store call per address, staff or not"
+    sent = ecommerce_server.requests[2].json
+    assert "stella" not in sent["login"] and sent["login"].endswith(".invalid")
+    assert sent["password"] != "staff-guess-1"
+
+
+# Security events: one line each, never the password.
+
+
+@pytest.fixture
+def security_events(caplog):
+    caplog.set_level(logging.INFO, logger="portal.security")
+
+    def events():
+        return [r for r in caplog.records if r.name == "portal.security"]
+
+    return events
+
+
+def summary(records):
+    return [(r.getMessage(), getattr(r, "reason", None)) for r in records]
+
+
+def assert_never_logged(caplog, secret):
+    for record in caplog.records:
+        assert secret not in repr(vars(record)) and secret not in record.getMessage()
+
+
+def test_a_wrong_password_is_logged_once_as_a_failed_login_without_the_password(
+    client, nina, security_events, caplog
+):
+    log_in(client, "Nina@Revenda-A.example", "hunter2-typed")
+
+    (record,) = security_events()
+    assert (record.getMessage(), record.reason) == ("login_failed", "wrong_credentials")
+    assert record.login == "nina@revenda-a.example"
+    assert record.ip == "127.0.0.1"
+    assert record.path == reverse("account_login")
+    assert_never_logged(caplog, "hunter2-typed")
+
+
+def test_a_login_refused_because_the_store_is_down_logs_the_store_failure_and_the_login(
+    client, ecommerce_server, hugo, security_events, caplog
+):
+    ecommerce_server.fail_with(503, b"maintenance")
+
+    log_in(client, "hugo@revenda-h.example", "hugo-pass-1")
+
+    assert summary(security_events()) == [
+        ("store_failure", None),
+        ("login_failed", "store_unavailable"),
+    ]
+    failure = security_events()[0]
+    assert (failure.kind, failure.status, failure.length) == ("http_status", 503, 11)
+    assert_never_logged(caplog, "hugo-pass-1")
+
+
+def test_a_deactivated_collaborators_login_is_logged_as_such(client, nina, security_events):
+    CollaboratorFactory(
+        user=UserFactory(email="nina@revenda-a.example"), reseller=nina.reseller, is_active=False
+    )
+
+    log_in(client, "nina@revenda-a.example")
+
+    assert summary(security_events()) == [("login_failed", "deactivated")]
+
+
+def test_a_wrong_admin_password_is_logged_as_a_failed_login(
+    client, stella, security_events, caplog
+):
+    admin_log_in(client, "stella@distribuidora.example", "hunter2-typed")
+
+    (record,) = security_events()
+    assert (record.getMessage(), record.reason) == ("login_failed", "wrong_credentials")
+    assert record.login == "stella@distribuidora.example"
+    assert record.path == reverse("admin:login")
+    assert_never_logged(caplog, "hunter2-typed")
+
+
+@pytest.mark.parametrize("form", ["portal", "admin"])
+def test_a_spent_budget_is_logged_as_a_lockout(
+    client, nina, stella, settings, security_events, form
+):
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "2/5m/key"}
+    attempt = log_in if form == "portal" else admin_log_in
+    login = "nina@revenda-a.example" if form == "portal" else "stella@distribuidora.example"
+    for _ in range(3):
+        attempt(client, login, "wrong")
+
+    assert [name for name, _ in summary(security_events())] == [
+        "login_failed",
+        "login_failed",
+        "login_locked_out",
+    ]
+    assert security_events()[-1].login == login
+
+
+def test_a_successful_login_is_logged_at_info_on_both_logins(client, nina, stella, security_events):
+    log_in(client, "nina@revenda-a.example")
+    client.post(reverse("account_logout"))
+    admin_log_in(client, "stella@distribuidora.example", STAFF_PASSWORD)
+
+    records = security_events()
+    assert [(r.getMessage(), r.levelno) for r in records] == [
+        ("login_succeeded", logging.INFO),
+        ("login_succeeded", logging.INFO),
+    ]
+    nina_user = User.objects.get(email="nina@revenda-a.example")
+    assert [r.user_id for r in records] == [nina_user.pk, stella.pk]
+
+
+def test_a_store_identity_naming_a_staff_member_is_logged(
+    client, ecommerce_server, stella, security_events
+):
+    ecommerce_server.add_user(
+        "impostor@revenda-h.example", "pass-1", email="Stella@Distribuidora.example"
+    )
+
+    log_in(client, "impostor@revenda-h.example", "pass-1")
+
+    assert summary(security_events()) == [
+        ("store_identity_is_staff", None),
+        ("login_failed", "wrong_credentials"),
+    ]
+    assert security_events()[0].user_id == stella.pk
+
+
+# Behind a proxy, the admin login's per-IP limit counts the client.
+
+
+def test_behind_a_proxy_the_admin_login_limit_counts_the_client_not_the_balancer(
+    stella, settings, caplog
+):
+    settings.BEHIND_PROXY = True
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/m/ip"}
+    balancer = {"REMOTE_ADDR": "10.0.0.2"}
+    attacker = Client(HTTP_X_FORWARDED_FOR="198.51.100.66", **balancer)
+    for attempt in range(3):
+        admin_log_in(attacker, f"guess{attempt}@distribuidora.example", "guess")
+
+    refused = admin_log_in(attacker, "stella@distribuidora.example", STAFF_PASSWORD)
+    staff = Client(HTTP_X_FORWARDED_FOR="203.0.113.20", **balancer)
+    admitted = admin_log_in(staff, "stella@distribuidora.example", STAFF_PASSWORD)
+
+    assert error_codes(refused) == ["too_many_login_attempts"]
+    assert admitted.status_code == 302
+    (lockout,) = [r for r in caplog.records if r.getMessage() == "login_locked_out"]
+    assert lockout.ip == "198.51.100.66"

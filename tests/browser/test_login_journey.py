@@ -96,6 +96,7 @@ def test_a_wrong_password_stays_on_the_login_page_with_a_generic_error(
 
 def test_a_store_that_is_down_shows_the_unavailable_message(page, live_server, reseller, settings):
     settings.ECOMMERCE_STORE = "http"
+    settings.ECOMMERCE_ALLOW_HTTP = True  # so that the store is refused by the network, not by us
     settings.ECOMMERCE_AUTH_URL = f"http://127.0.0.1:{closed_port()}/auth"
 
     response = log_in(page, "ana@revenda-a.example", PASSWORD)
