@@ -27,12 +27,6 @@ from django.utils.module_loading import import_string
 
 from portal import cnpj, security
 
-# httpx logs each request's URL at INFO and httpcore, at DEBUG, every header of every answer (a
-# redirect's Location included). Neither belongs in the portal's log, which gets one line of its
-# own per store failure.
-logging.getLogger("httpx").setLevel(logging.WARNING)
-logging.getLogger("httpcore").setLevel(logging.WARNING)
-
 
 class StoreError(Exception):
     """The store could not give an answer: down, slow, misconfigured or answering nonsense.

@@ -254,4 +254,10 @@ LOGGING = {
     "formatters": {"portal": {"()": "portal.security.formatter", "fmt": LOG_FORMAT}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "portal"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # httpx logs each request's URL at INFO, and httpcore every header of every answer at DEBUG
+    # (a redirect's Location among them): the store client logs what matters itself.
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
