@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import checks
 from tests.browser.checks import NavigationLog
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
@@ -78,6 +79,14 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+@pytest.fixture(autouse=True)
+def _csp_watchers():
+    """Each test starts with no page watched; the page fixture checks them all at its end."""
+    checks.csp_watchers.clear()
+    yield
+    checks.csp_watchers.clear()
+
+
 @pytest.fixture(params=list(VIEWPORTS), ids=list(VIEWPORTS))
 def viewport(request):
     return request.param
@@ -87,7 +96,9 @@ def viewport(request):
 def page(browser, viewport, live_server, request):
     """A new browser context per test (fresh cookies), in pt-BR and São Paulo time.
 
-    On failure a full-page screenshot and the page's HTML are kept under test-artifacts/.
+    On failure a full-page screenshot and the page's HTML are kept under test-artifacts/. A test
+    that passed still fails if one of its pages reported a Content Security Policy violation
+    after its last check (the pages of other contexts it opened included).
     """
     phone = viewport == "phone"
     context = browser.new_context(
@@ -114,6 +125,10 @@ def page(browser, viewport, live_server, request):
             assert not unchecked, (
                 f"the test landed on {unchecked} without checking the page: "
                 "navigate with visit()/submit() or call check_page() after it"
+            )
+            late = [line for watcher in checks.csp_watchers for line in watcher.take()]
+            assert not late, "Content Security Policy violation(s) after the last check:\n" + (
+                "\n".join(f"- {line}" for line in late)
             )
     finally:
         context.close()
