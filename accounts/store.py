@@ -173,6 +173,9 @@ class HttpStore:
 
     # A real answer is a few kilobytes; a store streaming more is answering nonsense.
     max_answer_bytes = 1 << 20
+    # Each account is written at every login: a reseller has a handful of ERP codes, not
+    # thousands, and a store naming thousands would hold the login in the database.
+    max_accounts = 200
 
     def __init__(self, url=None, client_id=None, client_secret=None, timeout=None):
         self.url = url if url is not None else settings.ECOMMERCE_AUTH_URL
@@ -294,6 +297,8 @@ class HttpStore:
         accounts = _field(data, "accounts")
         if not isinstance(accounts, list):
             raise BadAnswer("accounts is not a list")
+        if len(accounts) > HttpStore.max_accounts:
+            raise BadAnswer(f"more than {HttpStore.max_accounts} accounts")
         store_accounts = []
         for i, account in enumerate(accounts):
             where = f"accounts[{i}]"

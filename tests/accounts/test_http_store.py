@@ -645,3 +645,16 @@ def test_a_store_failure_is_one_line_with_its_kind_status_length_and_elapsed_tim
     else:
         assert record.length in (None, len(b'{"error": "invalid_client"}'))
     assert isinstance(record.elapsed_ms, int) and record.elapsed_ms >= 0
+
+
+def test_a_store_naming_thousands_of_accounts_is_a_bad_answer(ecommerce_server):
+    accounts = [
+        {"code": f"A{n:011d}", "cnpj": make_cnpj(44_000_001, n % 9000 + 1), "name": "Filial"}
+        for n in range(HttpStore.max_accounts + 1)
+    ]
+    ecommerce_server.add_user("zeca@revenda-h.example", PASSWORD, accounts=accounts)
+
+    with pytest.raises(StoreError) as raised:
+        HttpStore().authenticate("zeca@revenda-h.example", PASSWORD)
+
+    assert raised.value.kind == "bad_answer"
