@@ -2,30 +2,39 @@
 
 Each kind of file is one declarative `Kind`: its columns and how each is parsed, the rows of other
 tables it refers to, its natural key, and what an upsert does besides setting fields. One engine
-runs every kind, inside one transaction per file. It parses and checks every row first, with the
-lookups fetched in batches; then it updates existing rows one by one (status changes go through
-the lifecycle, so they are recorded) and inserts new ones in batches. If any row is bad the whole
-file is rolled back, so a file is never half-imported.
+runs every kind, inside one transaction per file. It reads the file a chunk of rows at a time;
+for each chunk it parses and checks the rows, with the lookups fetched in batches, then updates
+existing rows one by one (status changes go through the lifecycle, so they are recorded) and
+inserts new ones in a batch. Little outlives a chunk, so memory does not grow with the file. If
+any row is bad the whole file is rolled back, so a file is never half-imported.
 """
 
 import csv
 import datetime as dt
 import io
+import itertools
 import re
+import zipfile
 import zoneinfo
+from collections import Counter
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
+from xml.parsers import expat
 
-import openpyxl
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import DatabaseError, transaction
+from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.xml.constants import SHEET_MAIN_NS
 
 from accounts.models import ResellerAccount
 from commissions.models import Commission, CommissionTotal, Company, Installment, copied_from
@@ -43,7 +52,8 @@ from portal import cnpj
 from portal.lifecycle import IllegalTransition
 
 SAO_PAULO = zoneinfo.ZoneInfo("America/Sao_Paulo")
-# Keeps every IN (...) list well under the databases' limits on query parameters.
+# Rows are read, checked and written this many at a time, and it keeps every IN (...) list
+# well under the databases' limits on query parameters.
 CHUNK = 500
 COMPLIANCE_HOLD = "compliance approval"
 
@@ -206,7 +216,7 @@ def choice(choices):
         if code is None:
             raise ValidationError(
                 _("Unknown value “%(value)s”; use one of: %(codes)s.")
-                % {"value": text(value), "codes": ", ".join(choices.values)}
+                % {"value": _shown(text(value)), "codes": ", ".join(choices.values)}
             )
         return code
 
@@ -256,7 +266,11 @@ class Kind:
     on_create: Callable | None = None
     # (obj, row, run) -> bool: side effects after the upsert; True if it changed anything.
     after_save: Callable | None = None
-    # (rows): keeps derived data in step once every row of a good file is written.
+    # (row) -> what after_file needs to know of a written row, or None. Only that is kept of
+    # the rows, so a large file does not stay in memory for after_file.
+    remember: Callable | None = None
+    # (the set of remembered values): keeps derived data in step once every row of a good file
+    # is written.
     after_file: Callable | None = None
     select_related: tuple = ()
 
@@ -298,8 +312,16 @@ class Result:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # The first max_errors errors in file order, as (line, column, message); error_count
+    # counts them all.
     errors: list = field(default_factory=list)
+    error_count: int = 0
+    max_errors: int = 100
     ignored_columns: list = field(default_factory=list)
+
+    def add_errors(self, errors):
+        self.error_count += len(errors)
+        self.errors.extend(errors[: max(self.max_errors - len(self.errors), 0)])
 
     def summary(self):
         return _("%(kind)s: %(created)d created, %(updated)d updated, %(unchanged)d unchanged") % {
@@ -319,6 +341,10 @@ class Result:
                 }
             else:
                 yield _("line %(line)d: %(message)s") % {"line": line, "message": message}
+        if (more := self.error_count - len(self.errors)) > 0:
+            yield ngettext("… and %(count)d more error.", "… and %(count)d more errors.", more) % {
+                "count": more
+            }
 
 
 # Hooks of the kinds that do more than set fields.
@@ -367,13 +393,21 @@ def _release_commission(installment, row, run):
     return True
 
 
-def _recount_commission_totals(rows):
-    accounts = {row.refs["installment"].account_id for row in rows if row.refs.get("installment")}
+def _installment_account(row):
+    installment = row.refs.get("installment")
+    return installment.account_id if installment else None
+
+
+def _order_account(row):
+    account = row.refs.get("account")
+    return account.pk if account else None
+
+
+def _recount_commission_totals(accounts):
     CommissionTotal.objects.refresh(accounts)
 
 
-def _recount_order_months(rows):
-    accounts = {row.refs["account"].pk for row in rows if row.refs.get("account")}
+def _recount_order_months(accounts):
     OrderMonth.objects.refresh(accounts)
 
 
@@ -470,6 +504,7 @@ KINDS = {
                 Column("total", decimal),
             ),
             refs=(ACCOUNT, CUSTOMER),
+            remember=_order_account,
             after_file=_recount_order_months,
         ),
         Kind(
@@ -530,6 +565,7 @@ KINDS = {
             refs=(INSTALLMENT,),
             derive=_commission_from_installment,
             on_create=_commission_starting_status,
+            remember=_installment_account,
             after_file=_recount_commission_totals,
         ),
         Kind(
@@ -583,7 +619,32 @@ def get_kind(name):
     return kind
 
 
-# Reading files.
+# Reading files. Rows are read as the engine asks for them, never the whole file at once, and
+# every dimension of a file is bounded by an ERP_IMPORT_* setting (see Limits), so a hostile or
+# broken export is refused with a clear message instead of exhausting memory or time.
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    file_bytes: int
+    xlsx_bytes: int
+    rows: int
+    columns: int
+    line_chars: int
+    errors: int
+
+    @classmethod
+    def from_settings(cls):
+        return cls(
+            file_bytes=settings.ERP_IMPORT_MAX_FILE_MB * MB,
+            xlsx_bytes=settings.ERP_IMPORT_MAX_XLSX_UNCOMPRESSED_MB * MB,
+            rows=settings.ERP_IMPORT_MAX_ROWS,
+            columns=settings.ERP_IMPORT_MAX_COLUMNS,
+            line_chars=settings.ERP_IMPORT_MAX_CSV_LINE_CHARS,
+            errors=settings.ERP_IMPORT_MAX_ERRORS,
+        )
 
 
 def _blank(value):
@@ -600,37 +661,329 @@ def _column_name(header):
     return re.sub(r"[\s\-]+", "_", str(_blank(header) or "").lower())
 
 
-def _csv_lines(path):
-    try:
-        content = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFileError(
-            _("%(file)s is not UTF-8 text; export it from the ERP as UTF-8.") % {"file": path}
-        ) from None
-    header = next((line for line in content.splitlines() if line.strip()), "")
-    delimiter = ";" if header.count(";") > header.count(",") else ","
-    reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
-    lines, start = [], 1
-    try:
-        for values in reader:
-            lines.append((start, values))
-            # A quoted value may span lines; errors point at the line where the row starts.
-            start = reader.line_num + 1
-    except csv.Error as error:
-        raise ImportFileError(
-            _("%(file)s is not a readable CSV file (line %(line)d: %(error)s).")
-            % {"file": path, "line": reader.line_num, "error": error}
-        ) from None
-    return lines
+def _shown(value, limit=60):
+    """A value quoted in a message, cut short so that one error stays one readable line."""
+    value = str(value)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def _xlsx_lines(path):
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+def _too_many_columns(path, line, limits):
+    return ImportFileError(
+        _(
+            "%(file)s line %(line)d has more than %(limit)d columns, the most a file may have "
+            "(ERP_IMPORT_MAX_COLUMNS). Export only the columns the import needs."
+        )
+        % {"file": path, "line": line, "limit": limits.columns}
+    )
+
+
+def _delimiter(header_line):
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+class _CsvLines:
+    """The lines of a CSV file for csv.reader, read one at a time. A row longer than the limit,
+    on one line or on several (a quoted value may span lines), is refused once the limit is
+    reached, so no more than the limit is ever held."""
+
+    def __init__(self, file, path, limits):
+        self.file, self.path, self.limits = file, path, limits
+        self.delimiter = None
+        self.number = 0
+        self.row = []
+        self.length = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
         try:
-            return list(enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1))
-        finally:
-            workbook.close()
+            line = self.file.readline(self.limits.line_chars + 1 - self.length)
+        except UnicodeDecodeError:
+            raise ImportFileError(
+                _("%(file)s is not UTF-8 text; export it from the ERP as UTF-8.")
+                % {"file": self.path}
+            ) from None
+        if not line:
+            raise StopIteration
+        self.number += 1
+        self.row.append(line)
+        self.length += len(line)
+        if self.length > self.limits.line_chars:
+            raise self._too_long()
+        return line
+
+    def row_done(self):
+        self.row, self.length = [], 0
+
+    def _too_long(self):
+        start = self.number - len(self.row) + 1
+        text = "".join(self.row)
+        # Say which limit the row breaks: a header of 200,000 names is too wide before it is
+        # too long. The fields within the first line_chars characters are a lower bound.
+        try:
+            reader = csv.reader(
+                io.StringIO(text, newline=""), delimiter=self.delimiter or _delimiter(text)
+            )
+            fields = len(next(reader, []))
+        except csv.Error:
+            fields = 0
+        if fields > self.limits.columns:
+            return _too_many_columns(self.path, start, self.limits)
+        return ImportFileError(
+            _(
+                "%(file)s line %(line)d is longer than %(limit)d characters, the most a CSV row "
+                "may have (ERP_IMPORT_MAX_CSV_LINE_CHARS). Check that its quotes are balanced."
+            )
+            % {"file": self.path, "line": start, "limit": self.limits.line_chars}
+        )
+
+
+def _csv_lines(path, limits):
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        lines = _CsvLines(file, path, limits)
+        first = []
+        for line in lines:
+            first.append(line)
+            if line.strip():
+                break
+        lines.delimiter = _delimiter(first[-1] if first else "")
+        lines.row_done()
+        reader = csv.reader(itertools.chain(first, lines), delimiter=lines.delimiter, strict=True)
+        start = 1
+        try:
+            for values in reader:
+                lines.row_done()
+                yield start, values
+                # A quoted value may span lines; errors point at the line where the row starts.
+                start = reader.line_num + 1
+        except csv.Error as error:
+            raise ImportFileError(
+                _("%(file)s is not a readable CSV file (line %(line)d: %(error)s).")
+                % {"file": path, "line": reader.line_num, "error": error}
+            ) from None
+
+
+# Excel's own limits; a sheet beyond them is not an export.
+_EXCEL_ROWS = 1_048_576
+_EXCEL_COLUMNS = 16_384
+# The shape of a workbook's XML, beyond which it is refused. openpyxl's parser keeps every
+# element of a part until the end of the part, except the cells of a row and the runs of a
+# shared string, which it drops once read, and it keeps the attributes of every row it reads.
+# These bound what it keeps. A real export is far below them: a few hundred elements besides
+# its rows and strings, a few per cell, and at most 13 attributes on a row.
+_XML_DEPTH = 32
+_XML_ATTRIBUTES = 32
+_ROW_ATTRIBUTES = 16
+_ELEMENTS_PER_ROW = 4 * _EXCEL_COLUMNS
+_ELEMENTS_PER_STRING = 1_000
+_OTHER_ELEMENTS = 100_000
+# openpyxl holds the whole shared-string table in memory (about 150 bytes a string); a real
+# export repeats most of its texts (statuses, codes, names), so it has far fewer than this
+# many distinct texts per row.
+_STRINGS_PER_ROW = 5
+_READ_SIZE = 64 * 1024
+# Element names as openpyxl matches them: namespace and local name.
+_WORKSHEET, _SHEET_DATA, _ROW, _SST, _SI = (
+    f"{SHEET_MAIN_NS}}}{name}" for name in ("worksheet", "sheetData", "row", "sst", "si")
+)
+
+
+def _not_an_export(path, reason):
+    return ImportFileError(
+        _("%(file)s is not a workbook that can be imported safely: %(reason)s")
+        % {"file": path, "reason": reason}
+    )
+
+
+class _XmlShape:
+    """Follows the XML of one part of a workbook as openpyxl reads it, a chunk ahead of
+    openpyxl's own parser, and refuses a shape that would make that parser hold unbounded
+    memory or time: a DTD (entity expansion), deep nesting, rows or cells beyond Excel's
+    limits, too many shared strings, or too many elements outside the rows and strings. Bytes
+    that are not XML (an image, say) are left to openpyxl."""
+
+    def __init__(self, archive, part):
+        self.archive, self.part = archive, part
+        # Set up as ElementTree sets up openpyxl's parser, so both accept the same documents.
+        self.parser = expat.ParserCreate(namespace_separator="}")
+        self.parser.ordered_attributes = True
+        self.parser.StartElementHandler = self._start
+        self.parser.EndElementHandler = self._end
+        self.parser.StartDoctypeDeclHandler = self._doctype
+        self.names = []
+        # The row or shared string being read: its depth, and its elements and children so far.
+        self.group = None
+        self.group_elements = self.group_children = 0
+        self.rows = self.row_number = 0
+
+    def feed(self, data):
+        if self.parser is None:
+            return
+        try:
+            self.parser.Parse(data, not data)
+        except expat.ExpatError:
+            self.parser = None
+
+    def _refuse(self, reason):
+        raise _not_an_export(self.archive.path, f"{self.part}: {reason}")
+
+    def _doctype(self, *args):
+        self._refuse(_("it declares a DTD, which a workbook never does."))
+
+    def _start(self, name, attributes):
+        self.names.append(name)
+        depth = len(self.names)
+        if depth > _XML_DEPTH:
+            self._refuse(_("its elements are nested too deeply."))
+        if len(attributes) > 2 * _XML_ATTRIBUTES:
+            self._refuse(_("an element has too many attributes."))
+        if self.group is not None:
+            self._within_group(depth)
+        elif depth == 3 and name == _ROW and self.names[:2] == [_WORKSHEET, _SHEET_DATA]:
+            self._row(attributes)
+        elif depth == 2 and name == _SI and self.names[0] == _SST:
+            self._string()
+        else:
+            self.archive.elements += 1
+            if self.archive.elements > _OTHER_ELEMENTS:
+                self._refuse(_("it has too many elements outside its rows."))
+
+    def _within_group(self, depth):
+        self.group_elements += 1
+        if self.group == 3:
+            # openpyxl takes every child of a row for a cell, one column right of the last.
+            if depth == 4:
+                self.group_children += 1
+                if self.group_children > _EXCEL_COLUMNS:
+                    self._refuse(_("a row has more cells than Excel allows."))
+            if self.group_elements > _ELEMENTS_PER_ROW:
+                self._refuse(_("a row has too many elements."))
+        elif self.group_elements > _ELEMENTS_PER_STRING:
+            self._refuse(_("a shared string has too many elements."))
+
+    def _row(self, attributes):
+        if len(attributes) > 2 * _ROW_ATTRIBUTES:
+            self._refuse(_("a row has too many attributes."))
+        number = dict(zip(attributes[::2], attributes[1::2], strict=True)).get("r")
+        try:
+            # openpyxl reads "7" and "7.0" alike, and a row without a number follows the last.
+            self.row_number = int(float(number)) if number is not None else self.row_number + 1
+        except (ValueError, OverflowError):
+            self._refuse(_("a row has no valid number."))
+        self.rows += 1
+        if not 1 <= self.row_number <= _EXCEL_ROWS or self.rows > _EXCEL_ROWS:
+            self._refuse(_("it has rows beyond Excel's last row, %(row)d.") % {"row": _EXCEL_ROWS})
+        self._open_group(3)
+
+    def _string(self):
+        self.archive.strings += 1
+        if self.archive.strings > self.archive.limits.rows * _STRINGS_PER_ROW:
+            self._refuse(
+                _(
+                    "it has more distinct texts than %(count)d rows (ERP_IMPORT_MAX_ROWS) would "
+                    "need; split it into smaller files."
+                )
+                % {"count": self.archive.limits.rows}
+            )
+        self._open_group(2)
+
+    def _open_group(self, depth):
+        self.group, self.group_elements, self.group_children = depth, 0, 0
+
+    def _end(self, name):
+        if len(self.names) == self.group:
+            self.group = None
+        self.names.pop()
+
+
+class _GuardedPart:
+    """One part of the workbook as openpyxl reads it: it may not inflate beyond the size it
+    declares (the declared sizes are what the archive was checked against), and its XML is
+    followed by an _XmlShape."""
+
+    def __init__(self, stream, info, archive):
+        self.stream = stream
+        self.left = info.file_size
+        self.shape = _XmlShape(archive, info.filename)
+        self.archive = archive
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(_READ_SIZE), b""))
+        data = self.stream.read(size)
+        self.left -= len(data)
+        if self.left < 0:
+            raise _not_an_export(
+                self.archive.path,
+                _("%(part)s inflates to more than the size it declares.")
+                % {"part": self.shape.part},
+            )
+        self.shape.feed(data)
+        return data
+
+    def close(self):
+        self.stream.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+class _GuardedZip(zipfile.ZipFile):
+    """A workbook's zip archive whose parts' declared sizes add up to at most the limit, and
+    whose parts are read through _GuardedPart, since declared sizes can lie."""
+
+    def __init__(self, path, limits):
+        super().__init__(path)
+        self.path, self.limits = path, limits
+        self.elements = self.strings = 0
+        declared = sum(info.file_size for info in self.infolist())
+        if declared > limits.xlsx_bytes:
+            self.close()
+            raise ImportFileError(
+                _(
+                    "%(file)s would take %(size)d MB once uncompressed, more than the "
+                    "%(limit)d MB a workbook may take (ERP_IMPORT_MAX_XLSX_UNCOMPRESSED_MB). "
+                    "Split it into smaller files."
+                )
+                % {
+                    "file": path,
+                    "size": -(-declared // MB),
+                    "limit": limits.xlsx_bytes // MB,
+                }
+            )
+
+    def open(self, name, mode="r", pwd=None, **kwargs):
+        stream = super().open(name, mode, pwd, **kwargs)
+        if mode != "r":
+            return stream
+        info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
+        return _GuardedPart(stream, info, self)
+
+
+def _open_workbook(path, limits):
+    archive = _GuardedZip(path, limits)
+    try:
+        # What openpyxl.load_workbook does, over the guarded archive.
+        reader = ExcelReader(str(path), read_only=True, data_only=True, keep_links=False)
+        reader.archive.close()
+        reader.archive = archive
+        reader.read()
+    except BaseException:
+        archive.close()
+        raise
+    return reader.wb
+
+
+@contextmanager
+def _reading_xlsx(path):
+    try:
+        yield
+    except ImportFileError:
+        raise
     except Exception as error:  # openpyxl has no single error type for a damaged workbook
         raise ImportFileError(
             _("%(file)s is not a readable XLSX workbook (%(error)s).")
@@ -638,8 +991,48 @@ def _xlsx_lines(path):
         ) from None
 
 
-def read_table(path):
-    """The column names from the header row and the data rows as (line number, values)."""
+def _xlsx_lines(path, limits):
+    with _reading_xlsx(path):
+        workbook = _open_workbook(path, limits)
+    try:
+        with _reading_xlsx(path):
+            sheet = workbook.worksheets[0]
+            # Rows are as wide as their last cell, not as the size the sheet declares.
+            sheet.reset_dimensions()
+            rows = sheet.iter_rows(values_only=True)
+        for line in itertools.count(1):
+            with _reading_xlsx(path):
+                values = next(rows, None)
+            if values is None:
+                return
+            yield line, values
+    finally:
+        workbook.close()
+
+
+def _bounded(records, path, limits):
+    """The non-blank records, refusing a file with too many rows or too wide a row; blank rows
+    count, since reading them costs as much."""
+    for count, (line, values) in enumerate(records):
+        if count > limits.rows:
+            raise ImportFileError(
+                _(
+                    "%(file)s has more than %(limit)d rows besides the header, the most a file "
+                    "may have (ERP_IMPORT_MAX_ROWS). Split it into files of at most %(limit)d "
+                    "rows, each with the header row."
+                )
+                % {"file": path, "limit": limits.rows}
+            )
+        if len(values) > limits.columns:
+            raise _too_many_columns(path, line, limits)
+        if not _is_blank(values):
+            yield line, values
+
+
+@contextmanager
+def open_table(path, limits):
+    """The column names from the header row, and the data rows as (line number, values), read
+    from the file as they are iterated."""
     if not path.is_file():
         raise ImportFileError(_("File not found: %(file)s") % {"file": path})
     readers = {".csv": _csv_lines, ".xlsx": _xlsx_lines}
@@ -648,11 +1041,24 @@ def read_table(path):
         raise ImportFileError(
             _("Cannot import %(file)s: the file must be .csv or .xlsx.") % {"file": path}
         )
-    lines = [(n, values) for n, values in reader(path) if not _is_blank(values)]
-    if not lines:
-        raise ImportFileError(_("%(file)s is empty.") % {"file": path})
-    (_line, header), *data = lines
-    return [_column_name(h) for h in header], data
+    size = path.stat().st_size
+    if size > limits.file_bytes:
+        raise ImportFileError(
+            _(
+                "%(file)s is %(size)d MB, more than the %(limit)d MB a file may have "
+                "(ERP_IMPORT_MAX_FILE_MB). Split it into smaller files."
+            )
+            % {"file": path, "size": -(-size // MB), "limit": limits.file_bytes // MB}
+        )
+    records = reader(path, limits)
+    try:
+        rows = _bounded(records, path, limits)
+        first = next(rows, None)
+        if first is None:
+            raise ImportFileError(_("%(file)s is empty.") % {"file": path})
+        yield [_column_name(name) for name in first[1]], rows
+    finally:
+        records.close()
 
 
 # The engine.
@@ -676,29 +1082,60 @@ def _fetch(queryset, fields, firsts):
 
 
 class _Run:
-    """One file being imported: its rows, the lookups it has fetched, and what it has written."""
+    """One file being imported, a chunk of rows at a time: the lookups it has fetched for the
+    chunk, and the little that outlives a chunk (the counts and first errors in the result,
+    what after_file needs)."""
 
-    def __init__(self, kind, path):
-        self.kind = kind
+    def __init__(self, kind, path, header, result):
+        self.kind, self.header, self.result = kind, header, result
         self.reason = f"ERP import {path.name}"
         lifecycle = getattr(kind.model, "lifecycle", None)
         self.status_field = lifecycle.field if lifecycle else None
         self.fields = {f.name: f for f in kind.model._meta.concrete_fields if not f.is_relation}
+        columns = {column.name for column in kind.columns}
+        self.positions = {name: i for i, name in enumerate(header) if name in columns}
+        self.column_order = {column.name: i for i, column in enumerate(kind.columns)}
         self.existing = {}
+        # New records of a kind with a lifecycle are inserted after their chunk, with primary
+        # keys above the largest there was before the file. A later row with the same key, in
+        # another chunk, finds such a record in the database; it still sets the record's
+        # starting status, as it would within one chunk, instead of moving it through the
+        # lifecycle. Keeping this one number, not the keys, keeps memory flat. (A record that
+        # another session creates meanwhile would count as this file's: rare, and harmless.)
+        self.created_above = None
+        if self.status_field and not kind.after_save:
+            self.created_above = kind.model.objects.aggregate(last=Max("pk"))["last"] or 0
+        self.remembered = set()
+        self.stopped = False
         self._companies = {}
         self._carriers = None
         self._events = None
 
-    def parse(self, header, data):
-        columns = {column.name for column in self.kind.columns}
-        positions = {name: i for i, name in enumerate(header) if name in columns}
+    def process(self, data):
+        """Parses, checks and writes one chunk of rows, and adds their errors to the result."""
+        rows = self.parse(data)
+        self.resolve(rows)
+        self.write(rows)
+        self.result.add_errors(
+            sorted(
+                ((row.line, column, message) for row in rows for column, message in row.errors),
+                key=lambda error: (error[0], self.column_order.get(error[1], -1)),
+            )
+        )
+        if self.kind.remember:
+            for row in rows:
+                if not row.errors and (value := self.kind.remember(row)) is not None:
+                    self.remembered.add(value)
+
+    def parse(self, data):
+        width = len(self.header)
         rows = []
         for line, values in data:
             row = Row(line)
-            if not _is_blank(values[len(header) :]):
+            if not _is_blank(values[width:]):
                 row.errors.append(("", _("This row has more values than the header has columns.")))
             for column in self.kind.columns:
-                position = positions.get(column.name)
+                position = self.positions.get(column.name)
                 value = None
                 if position is not None and position < len(values):
                     value = _blank(values[position])
@@ -735,7 +1172,7 @@ class _Run:
                     continue
                 if (obj := found.get(key)) is None:
                     label = "-".join(str(part) for part in key)
-                    row.errors.append((ref.columns[0], ref.unknown % {"key": label}))
+                    row.errors.append((ref.columns[0], ref.unknown % {"key": _shown(label)}))
                 else:
                     row.refs[ref.name] = obj
                     row.values[f"{ref.name}_id"] = obj.pk
@@ -746,12 +1183,13 @@ class _Run:
                 except RowError as error:
                     row.errors.extend(error.errors)
 
-    def write(self, rows, result):
+    def write(self, rows):
         ready = [row for row in rows if not row.errors]
         queryset = self.kind.model.objects.all()
         if self.kind.select_related:
             queryset = queryset.select_related(*self.kind.select_related)
         self.existing = _fetch(queryset, self.kind.key, {self._key(row)[0] for row in ready})
+        self._events = None
         self.pending = []
         for row in ready:
             # Row errors are found before anything of the row is written, so the transaction
@@ -767,9 +1205,10 @@ class _Run:
             except DatabaseError as error:
                 row.errors.append(("", _refused(error)))
                 row.errors.append(("", _("The import stopped at this row.")))
+                self.stopped = True
                 return
             else:
-                setattr(result, outcome, getattr(result, outcome) + 1)
+                setattr(self.result, outcome, getattr(self.result, outcome) + 1)
         self._insert_pending()
 
     def _insert_pending(self):
@@ -805,7 +1244,7 @@ class _Run:
                         _("Unknown %(model)s “%(key)s”; import it first.")
                         % {
                             "model": kind.model._meta.verbose_name,
-                            "key": "-".join(str(part) for part in key),
+                            "key": _shown("-".join(str(part) for part in key)),
                         },
                     )
                 )
@@ -829,9 +1268,11 @@ class _Run:
                 if obj.pk is not None:
                     obj.save(update_fields=changed)
             if status is not None and status != getattr(obj, self.status_field):
-                if obj.pk is None:
-                    # Created earlier in this file and not inserted yet: it starts here.
+                if obj.pk is None or self._created_by_this_file(obj):
+                    # Created earlier in this file: it starts here.
                     setattr(obj, self.status_field, status)
+                    if obj.pk is not None:
+                        obj.save(update_fields=[self.status_field])
                 else:
                     self._transition(obj, status)
                 changed.append(self.status_field)
@@ -839,6 +1280,9 @@ class _Run:
         if kind.after_save and kind.after_save(obj, row, self) and outcome == "unchanged":
             outcome = "updated"
         return outcome
+
+    def _created_by_this_file(self, obj):
+        return self.created_above is not None and obj.pk > self.created_above
 
     def _transition(self, obj, status):
         try:
@@ -886,43 +1330,42 @@ def import_file(*, kind, path):
     """Imports one ERP file; if any row is bad, nothing from it is written.
 
     Returns a Result with the counts, or with the errors when the file was rolled back.
-    Raises ImportFileError when the file as a whole cannot be read.
+    Raises ImportFileError when the file as a whole cannot be read, or breaks a limit.
     """
     spec = get_kind(kind)
     path = Path(path)
-    header, data = read_table(path)
-    missing = [c.name for c in spec.columns if c.required and c.name not in header]
-    if missing:
-        raise ImportFileError(
-            _("%(file)s lacks the columns that %(kind)s need: %(columns)s.")
-            % {"file": path, "kind": spec.name, "columns": ", ".join(missing)}
+    limits = Limits.from_settings()
+    with open_table(path, limits) as (header, data):
+        missing = [c.name for c in spec.columns if c.required and c.name not in header]
+        if missing:
+            raise ImportFileError(
+                _("%(file)s lacks the columns that %(kind)s need: %(columns)s.")
+                % {"file": path, "kind": spec.name, "columns": ", ".join(missing)}
+            )
+        counts = Counter(name for name in header if name)
+        duplicates = sorted(name for name, count in counts.items() if count > 1)
+        if duplicates:
+            raise ImportFileError(
+                _("%(file)s has these columns more than once: %(columns)s.")
+                % {"file": path, "columns": ", ".join(duplicates)}
+            )
+        known = {column.name for column in spec.columns}
+        result = Result(
+            kind=spec.name,
+            file=path.name,
+            max_errors=limits.errors,
+            ignored_columns=[name for name in header if name and name not in known],
         )
-    duplicates = sorted({name for name in header if name and header.count(name) > 1})
-    if duplicates:
-        raise ImportFileError(
-            _("%(file)s has these columns more than once: %(columns)s.")
-            % {"file": path, "columns": ", ".join(duplicates)}
-        )
-    known = {column.name for column in spec.columns}
-    result = Result(
-        kind=spec.name,
-        file=path.name,
-        ignored_columns=[name for name in header if name and name not in known],
-    )
-    run = _Run(spec, path)
-    with transaction.atomic():
-        rows = run.parse(header, data)
-        run.resolve(rows)
-        run.write(rows, result)
-        order = {column.name: i for i, column in enumerate(spec.columns)}
-        result.errors = sorted(
-            ((row.line, column, message) for row in rows for column, message in row.errors),
-            key=lambda error: (error[0], order.get(error[1], -1)),
-        )
-        if result.errors:
-            transaction.set_rollback(True)
-        elif spec.after_file:
-            spec.after_file(rows)
-    if result.errors:
+        with transaction.atomic():
+            run = _Run(spec, path, header, result)
+            for chunk in itertools.batched(data, CHUNK):
+                run.process(chunk)
+                if run.stopped:
+                    break
+            if result.error_count:
+                transaction.set_rollback(True)
+            elif spec.after_file:
+                spec.after_file(run.remembered)
+    if result.error_count:
         result.created = result.updated = result.unchanged = 0
     return result

@@ -185,6 +185,16 @@ ECOMMERCE_NEW_USER_URL = os.environ.get(
     "ECOMMERCE_NEW_USER_URL", "https://ecommerce.example/conta/usuarios"
 )
 
+# Bounds on one file of `manage.py import_erp`, so that a hostile or broken export is refused
+# with a clear message rather than exhausting memory or time. A real export fits well within
+# them; README ("Importing ERP data") explains each default.
+ERP_IMPORT_MAX_FILE_MB = envint("ERP_IMPORT_MAX_FILE_MB", 50)
+ERP_IMPORT_MAX_XLSX_UNCOMPRESSED_MB = envint("ERP_IMPORT_MAX_XLSX_UNCOMPRESSED_MB", 200)
+ERP_IMPORT_MAX_ROWS = envint("ERP_IMPORT_MAX_ROWS", 200_000)
+ERP_IMPORT_MAX_COLUMNS = envint("ERP_IMPORT_MAX_COLUMNS", 200)
+ERP_IMPORT_MAX_CSV_LINE_CHARS = envint("ERP_IMPORT_MAX_CSV_LINE_CHARS", 100_000)
+ERP_IMPORT_MAX_ERRORS = envint("ERP_IMPORT_MAX_ERRORS", 100)
+
 LANGUAGE_CODE = "pt-br"
 LANGUAGES = [("pt-br", _("Brazilian Portuguese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]

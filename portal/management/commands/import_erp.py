@@ -25,10 +25,12 @@ class Command(BaseCommand):
                 _("Ignored columns that %(kind)s do not use: %(columns)s.")
                 % {"kind": result.kind, "columns": ", ".join(result.ignored_columns)}
             )
-        if result.errors:
+        if result.error_count:
+            # The first errors and how many more: a file with a million bad rows gets a report
+            # that someone can read, not a million lines.
             for line in result.error_lines():
                 self.stderr.write(line)
-            count = len(result.errors)
+            count = result.error_count
             raise CommandError(
                 ngettext(
                     "%(count)d error in %(file)s; nothing from it was imported.",
