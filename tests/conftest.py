@@ -12,6 +12,7 @@ from django.apps import apps
 from django.core.cache import cache
 
 from collaborators.modules import Module
+from portal import session_expiry
 
 # A hook for every test: keeps phase reports; no browser test may skip under REQUIRE_BROWSER=1.
 from tests.browser.hooks import pytest_runtest_makereport  # noqa: F401
@@ -111,6 +112,11 @@ def client_for(client):
     def login(who):
         user = getattr(who, "user", who)
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        # A real login's answer starts the session's clock (portal.session_expiry); force_login
+        # does not pass through the middleware, so without this the first request would.
+        session = client.session
+        session[session_expiry.STARTED] = session[session_expiry.SEEN] = session_expiry.now()
+        session.save()
         return client
 
     return login
