@@ -14,12 +14,10 @@ from playwright.sync_api import expect
 from tests.browser.checks import check_page, submit, t, visit
 from tests.browser.test_login_journey import PASSWORD, log_in
 from tests.factories import (
-    CollaboratorFactory,
     EcommerceUserFactory,
     OrderFactory,
     ResellerAccountFactory,
     StaffFactory,
-    UserFactory,
 )
 
 pytestmark = pytest.mark.browser
@@ -140,8 +138,8 @@ def test_an_expired_form_lands_on_the_portals_page_not_djangos_inline_styled_one
 
 def test_the_django_admin_works_under_the_policy(page, live_server, transactional_db):
     staff = StaffFactory(email="stella@distribuidora.example", name="Stella Souza")
-    collaborator = CollaboratorFactory(user=UserFactory(name="Nuno Nogueira"))
     order = OrderFactory()
+    account = order.account
 
     visit(page, reverse("admin:login"), admin=True)
     page.locator('input[name="username"]').fill(staff.email)
@@ -156,13 +154,9 @@ def test_the_django_admin_works_under_the_policy(page, live_server, transactiona
     expect(page.locator(".action-counter")).to_contain_text("1")
 
     # A change form with autocomplete widgets (select2) and the related-object buttons.
-    visit(
-        page, reverse("admin:collaborators_collaborator_change", args=[collaborator.pk]), admin=True
-    )
+    visit(page, reverse("admin:accounts_reselleraccount_change", args=[account.pk]), admin=True)
     page.locator(".field-reseller .select2-selection").click()
-    page.locator(".select2-search__field").fill(collaborator.reseller.name[:4])
-    expect(page.locator(".select2-results__option").first).to_contain_text(
-        collaborator.reseller.name
-    )
+    page.locator(".select2-search__field").fill(account.reseller.name[:4])
+    expect(page.locator(".select2-results__option").first).to_contain_text(account.reseller.name)
     page.keyboard.press("Escape")
     check_page(page, admin=True)
