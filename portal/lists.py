@@ -77,7 +77,8 @@ class DepthCappedPaginator(LazyPaginator):
 
     def page(self, number):
         if self.validate_number(number or 1) > self.last_page:
-            raise EmptyPage(_("That page number is too deep."))
+            # ListState never asks for one; if it did, it shows page 1 and says so.
+            raise EmptyPage("past the deepest page")
         page = super().page(number)
         if self._num_pages > self.last_page:
             self._num_pages = self.last_page
