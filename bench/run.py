@@ -9,7 +9,8 @@
 (as many as the orders unless `--commissions N`; bench/load_orders.py).
 `all` measures the pages on both databases and the export on the large one, each in its own
 process, prints a Markdown report and writes it to bench/results/<date>.md (with the raw figures
-in <date>.json). `lists`, `export` and `explain` run one part; see `--help`.
+in <date>.json). `lists`, `export` and `explain` run one part, and `deep` times deep pages
+against page 1; see `--help`.
 
 The server is PostgreSQL at $BENCH_PG (default postgres://postgres@127.0.0.1:5432); `--db` names
 the database. Only databases whose name starts with "portal_bench" are ever dropped.
@@ -309,6 +310,121 @@ def cmd_explain(args):
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
                 print("\n".join(row[0] for row in cursor.fetchall()))
             print()
+
+
+# -- deep pages -----------------------------------------------------------------------------------
+
+DEEP_LISTS = (("orders", "/pedidos/"), ("commissions", "/comissoes/"))
+DEEP_PER_PAGE = (10, 100)
+DEEP_OFFSETS = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
+
+
+def cmd_deep(args):
+    """Times page 1 against pages that skip more and more rows (OFFSET), for each list and page
+    size, up to the deepest page that portal.lists.MAX_OFFSET allows and past it.
+
+    Pages past the cap are measured by lifting the cap in this process only. Each list and page
+    size takes its pages in turns, in blocks of `--block` requests, so that page 1 and the deep
+    pages see the same machine load.
+    """
+    setup_django(args.db)
+    migrate()
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portal import lists
+
+    cap = lists.MAX_OFFSET
+    offsets = sorted({int(n) for n in args.offsets.split(",")})
+    lists.MAX_OFFSET = max([cap, *offsets])  # serve the pages past the cap too, to measure them
+    client = logged_in_client()
+    cases = []
+    for name, path in DEEP_LISTS:
+        for per_page in (int(n) for n in args.per_page.split(",")):
+            deepest = cap // per_page * per_page
+            depths = sorted({0, deepest, *(n // per_page * per_page for n in offsets)})
+            urls = {d: f"{path}?per_page={per_page}&page={d // per_page + 1}" for d in depths}
+            wait_for_quiet(args.quiet, args.max_wait)
+            for url in urls.values():
+                for _ in range(args.warmup):
+                    response = client.get(url)
+                    html = response.content.decode()
+                    # Served as asked: no "page does not exist" or "too deep", a full page.
+                    assert response.status_code == 200, (url, response.status_code)
+                    assert "alert-danger" not in html, url
+                    assert html.count('<tr class="') == per_page, url
+            times = {d: [] for d in depths}
+            load = [loadavg()]
+            while len(times[depths[-1]]) < args.requests:
+                for depth, url in urls.items():
+                    for _ in range(args.block):
+                        t0 = time.perf_counter()
+                        client.get(url)
+                        times[depth].append((time.perf_counter() - t0) * 1000)
+            load.append(loadavg())
+            first = statistics.median(times[0])
+            for depth, url in urls.items():
+                with CaptureQueriesContext(connection) as queries:
+                    client.get(url)
+                slowest = max(queries.captured_queries, key=lambda q: float(q["time"]))
+                case = {
+                    "list": name,
+                    "per_page": per_page,
+                    "page": depth // per_page + 1,
+                    "offset": depth,
+                    "allowed": depth <= cap,
+                    "deepest_allowed": depth == deepest,
+                    "url": url,
+                    "median_ms": statistics.median(times[depth]),
+                    "p95_ms": percentile(times[depth], 95),
+                    "ratio": statistics.median(times[depth]) / first,
+                    "queries": len(queries),
+                    "slowest_sql_ms": float(slowest["time"]) * 1000,
+                    "loadavg": load,
+                }
+                cases.append(case)
+                log(
+                    f"{name}, {per_page} per page, page {case['page']:,} (skips {depth:,}): "
+                    f"median {case['median_ms']:.1f} ms, {case['ratio']:.2f}× page 1, slowest SQL "
+                    f"{case['slowest_sql_ms']:.1f} ms, {case['queries']} queries"
+                )
+    from commissions.models import Commission
+    from orders.models import Order
+
+    result = {
+        "db": args.db,
+        "orders": Order.objects.count(),
+        "commissions": Commission.objects.count(),
+        "max_offset": cap,
+        "requests": args.requests,
+        "cases": cases,
+    }
+    print(render_deep(result))
+    write_json(args.out, result)
+
+
+def render_deep(result):
+    lines = [
+        f"Deep pages on `{result['db']}` ({result['orders']:,} orders, "
+        f"{result['commissions']:,} commissions); MAX_OFFSET = {result['max_offset']:,}; median "
+        f"of {result['requests']} requests per page; budget: the deepest allowed page ≤ "
+        f"{BUDGET_RATIO}× page 1.",
+        "",
+        "| list | per page | page | rows skipped | median | p95 | × page 1 | slowest SQL "
+        "| queries | served |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in result["cases"]:
+        if c["deepest_allowed"]:
+            served = f"deepest allowed: {verdict(c['ratio'] <= BUDGET_RATIO)}"
+        else:
+            served = "yes" if c["allowed"] else "no: past the cap"
+        lines.append(
+            f"| {c['list']} | {c['per_page']} | {c['page']:,} | {c['offset']:,} "
+            f"| {c['median_ms']:.1f} ms | {c['p95_ms']:.1f} ms | {c['ratio']:.2f} "
+            f"| {c['slowest_sql_ms']:.1f} ms | {c['queries']} | {served} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 # -- the xlsx report ------------------------------------------------------------------------------
@@ -751,6 +867,16 @@ def main():
     p.add_argument("--block", type=int, default=5, help="requests in a row on one database")
     quiet_options(p)
     p.set_defaults(func=cmd_lists)
+
+    p = sub.add_parser("deep", help="time page 1 against deep pages, up to the cap and past it")
+    p.add_argument("--db", required=True)
+    p.add_argument("--offsets", default=",".join(str(n) for n in DEEP_OFFSETS))
+    p.add_argument("--per-page", default=",".join(str(n) for n in DEEP_PER_PAGE))
+    p.add_argument("--requests", type=int, default=20, help="timed requests per page")
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--block", type=int, default=2, help="requests in a row on one page")
+    quiet_options(p)
+    p.set_defaults(func=cmd_deep)
 
     p = sub.add_parser("explain", help="EXPLAIN ANALYZE every query of one page")
     p.add_argument("--db", required=True)

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -26,8 +27,11 @@ from portal import xlsx
 
 PER_PAGE_CHOICES = (10, 25, 50, 100)
 DEFAULT_PER_PAGE = PER_PAGE_CHOICES[0]
-# Deeper pages than this are refused: OFFSET grows with the page, and nobody pages that far.
-MAX_PAGE = 10_000
+# The most rows a page may skip. PostgreSQL reads and throws away every row before the page
+# (OFFSET), so a deep page costs more than page 1 however good the index; past this depth a list
+# asks to narrow the filters or to download the report instead. Chosen by `bench/run.py deep` on
+# 1,000,000 orders and commissions: see bench/README.md.
+MAX_OFFSET = 2_000
 RESULTS_ID = "list-results"
 
 
@@ -62,6 +66,26 @@ def _with_tiebreaker(queryset):
     return queryset.order_by(*ordering, "-pk" if descending else "pk")
 
 
+class DepthCappedPaginator(LazyPaginator):
+    """A LazyPaginator (no COUNT) that ends at `last_page`: no "next" link past it, and
+    `more_beyond` says whether rows were left out."""
+
+    def __init__(self, object_list, per_page, *, last_page, **kwargs):
+        self.last_page = last_page
+        self.more_beyond = False
+        super().__init__(object_list, per_page, **kwargs)
+
+    def page(self, number):
+        if self.validate_number(number or 1) > self.last_page:
+            # ListState never asks for one; if it did, it shows page 1 and says so.
+            raise EmptyPage("past the deepest page")
+        page = super().page(number)
+        if self._num_pages > self.last_page:
+            self._num_pages = self.last_page
+            self.more_beyond = True
+        return page
+
+
 class ListState:
     """What one request asks of a list: the filtered rows, the sort, the page and its size."""
 
@@ -91,14 +115,32 @@ class ListState:
         )
         return DEFAULT_PER_PAGE
 
+    @property
+    def last_page(self):
+        """The deepest page at this page size: the one that skips at most MAX_OFFSET rows."""
+        return MAX_OFFSET // self.per_page + 1
+
     def _page(self, raw):
         if raw in (None, ""):
             return 1
         number = _small_number(raw)
-        if number is not None and 1 <= number <= MAX_PAGE:
-            return number
-        self.errors.append(_("The page number “%(page)s” does not exist.") % {"page": raw[:20]})
-        return 1
+        if number is None or number < 1:
+            self.errors.append(_("The page number “%(page)s” does not exist.") % {"page": raw[:20]})
+            return 1
+        if number > self.last_page:
+            self.errors.append(
+                _(
+                    "The list shows up to page %(last)s at %(per_page)s items per page. "
+                    "Narrow the filters, or download the consolidated report, to see the rows "
+                    "after that."
+                )
+                % {
+                    "last": number_format(self.last_page, force_grouping=True),
+                    "per_page": self.per_page,
+                }
+            )
+            return 1
+        return number
 
     def _table(self, queryset):
         table_class = self.view.table_class
@@ -112,13 +154,18 @@ class ListState:
 
     def table(self):
         table = self._table(self.view.table_class.for_list(self.queryset))
+        paging = {
+            "paginator_class": DepthCappedPaginator,
+            "per_page": self.per_page,
+            "last_page": self.last_page,
+        }
         try:
-            table.paginate(paginator_class=LazyPaginator, per_page=self.per_page, page=self.page)
+            table.paginate(page=self.page, **paging)
         except (EmptyPage, PageNotAnInteger):
             self.errors.append(
                 _("The page number “%(page)s” does not exist.") % {"page": self.page}
             )
-            table.paginate(paginator_class=LazyPaginator, per_page=self.per_page, page=1)
+            table.paginate(page=1, **paging)
         return table
 
     def export_queryset(self):

@@ -121,10 +121,17 @@ TEMPLATES = [
     },
 ]
 
+database_url = os.environ.get("DATABASE_URL", "")
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=envint("DB_CONN_MAX_AGE", 0),
+        database_url or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        # gunicorn's sync workers (gunicorn.conf.py) each hold one connection and reuse it, so
+        # PostgreSQL sees at most one per worker and no request pays for a new connection. The
+        # ASGI entry point forces 0: see portal/asgi.py.
+        conn_max_age=envint("DB_CONN_MAX_AGE", 60 if database_url else 0),
+        # A connection the database or a proxy closed while the worker was idle is replaced
+        # before the request uses it, instead of failing that request.
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -2,21 +2,25 @@
 what every list page inherits, whichever list it is. Orders is the list used to drive it."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 from io import BytesIO
 
 import django_filters
 import pytest
+from django.db import connection
 from django.http import QueryDict
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 from openpyxl import load_workbook
 
 from orders.models import Customer, Invoice, Order
 from orders.views import OrderListView
-from portal import xlsx
+from portal import lists, xlsx
 from portal.filters import CNPJFilter, DateBoundFilter, PortalFilterSet
 from portal.lists import _with_tiebreaker
 from portal.templatetags.portal import brl, cnpj_filter
@@ -55,6 +59,118 @@ def test_the_last_page_has_no_next_link(client_for, alice, account_a):
     assert len(numbers(response)) == 2
     assert 'rel="next"' not in response.content.decode()
     assert 'rel="prev"' in response.content.decode()
+
+
+# Deep pages: OFFSET makes a page cost more the more rows it skips, so the depth is capped.
+
+LISTS = ("orders:list", "commissions:list", "collaborators:list")
+STOPS_HERE = (
+    "The list stops at this page at %(per_page)s items per page. Narrow the filters, or "
+    "download the consolidated report, to see the rows after it."
+)
+
+
+def too_deep(last, per_page):
+    return gettext(
+        "The list shows up to page %(last)s at %(per_page)s items per page. Narrow the filters, "
+        "or download the consolidated report, to see the rows after that."
+    ) % {"last": number_format(last, force_grouping=True), "per_page": per_page}
+
+
+def offsets(queries):
+    return [int(n) for q in queries for n in re.findall(r"OFFSET (\d+)", q["sql"])]
+
+
+@pytest.mark.parametrize("name", LISTS)
+@pytest.mark.parametrize("page", ["10000", "999999999", str(lists.MAX_OFFSET // 10 + 2)])
+def test_no_page_number_makes_a_list_query_skip_more_than_the_cap(name, page, client_for, alice):
+    """?page=10000&per_page=100 made PostgreSQL walk and drop a million rows for one request."""
+    for per_page in ("10", "100"):
+        with CaptureQueriesContext(connection) as queries:
+            response = client_for(alice).get(reverse(name), {"page": page, "per_page": per_page})
+        assert response.status_code == 200
+        assert max(offsets(queries), default=0) <= lists.MAX_OFFSET, page
+        assert response.context["errors"] == [
+            too_deep(lists.MAX_OFFSET // int(per_page) + 1, per_page)
+        ]
+
+
+@pytest.fixture
+def cap_of_20_rows(monkeypatch):
+    """A cap of 20 skipped rows: at 10 per page the deepest page is page 3, rows 21–30."""
+    monkeypatch.setattr(lists, "MAX_OFFSET", 20)
+
+
+def test_a_page_past_the_cap_shows_the_message_and_page_1(
+    cap_of_20_rows, client_for, alice, account_a
+):
+    for _ in range(45):
+        OrderFactory(account=account_a)
+    client = client_for(alice)
+    first = numbers(client.get(LIST))
+    response = client.get(LIST, {"page": "4"})
+    assert response.status_code == 200
+    assert response.context["errors"] == [too_deep(3, 10)]
+    assert too_deep(3, 10) in response.content.decode()
+    assert numbers(response) == first
+
+
+def test_the_deepest_allowed_page_is_served_with_no_link_beyond_it(
+    cap_of_20_rows, client_for, alice, account_a
+):
+    for _ in range(45):
+        OrderFactory(account=account_a)
+    client = client_for(alice)
+    everything = numbers(client.get(LIST, {"per_page": "50"}))
+    response = client.get(LIST, {"page": "3"})
+    html = response.content.decode()
+    assert response.context["errors"] == []
+    assert numbers(response) == everything[20:30]
+    assert 'rel="next"' not in html
+    assert "page=4" not in html
+    assert 'rel="prev"' in html
+    assert gettext(STOPS_HERE) % {"per_page": 10} in html
+    # The page before it still leads to it.
+    assert 'rel="next"' in client.get(LIST, {"page": "2"}).content.decode()
+
+
+def test_the_cap_counts_rows_so_bigger_pages_stop_sooner(
+    cap_of_20_rows, client_for, alice, account_a
+):
+    for _ in range(80):
+        OrderFactory(account=account_a)
+    client = client_for(alice)
+    # 25 per page: page 1 skips 0 rows, page 2 skips 25 > 20.
+    response = client.get(LIST, {"page": "1", "per_page": "25"})
+    assert 'rel="next"' not in response.content.decode()
+    assert response.context["table"].paginator.more_beyond
+    assert client.get(LIST, {"page": "2", "per_page": "25"}).context["errors"] == [too_deep(1, 25)]
+
+
+def test_the_last_page_of_the_rows_at_the_cap_says_nothing_about_more(
+    cap_of_20_rows, client_for, alice, account_a
+):
+    for _ in range(30):
+        OrderFactory(account=account_a)
+    response = client_for(alice).get(LIST, {"page": "3"})
+    assert len(numbers(response)) == 10
+    assert not response.context["table"].paginator.more_beyond
+    assert gettext(STOPS_HERE) % {"per_page": 10} not in response.content.decode()
+
+
+def test_page_1_the_deepest_page_and_a_page_past_the_cap_run_the_same_queries(
+    cap_of_20_rows, client_for, alice, account_a
+):
+    for _ in range(45):
+        OrderFactory(account=account_a)
+    client = client_for(alice)
+    client.get(LIST)  # the first request of a session may do one-off work (last access)
+    counts = {}
+    for page in ("1", "3", "4", "10000"):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(LIST, {"page": page}).status_code == 200
+        counts[page] = len(queries)
+    assert len(set(counts.values())) == 1, counts
 
 
 def test_sort_links_start_again_at_page_1_and_keep_the_filters(client_for, alice, account_a):
