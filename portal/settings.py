@@ -304,3 +304,7 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# The most rows one "Baixar relatório consolidado" may hold: a report is written while the user
+# waits, by a worker that serves no one else meanwhile (100,000 rows take about a minute).
+LIST_EXPORT_MAX_ROWS = envint("LIST_EXPORT_MAX_ROWS", 100_000)

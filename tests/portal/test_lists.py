@@ -349,6 +349,39 @@ def _write(columns, rows):
     return list(load_workbook(stream).active.iter_rows())
 
 
+def test_a_report_past_the_row_limit_is_refused_with_a_message_instead_of_a_long_wait(
+    client_for, alice, account_a, settings
+):
+    settings.LIST_EXPORT_MAX_ROWS = 3
+    for _ in range(4):
+        OrderFactory(account=account_a, status="placed")
+
+    response = client_for(alice).get(LIST, {"export": "xlsx"})
+
+    assert response.status_code == 200
+    assert "Content-Disposition" not in response
+    with translation.override("pt-br"):
+        expected = gettext(
+            "The consolidated report holds at most %(limit)s rows, and these filters find more. "
+            "Narrow them, for example to a shorter period, and download the report again."
+        ) % {"limit": "3"}
+    assert response.context["errors"] == [expected]
+    assert expected in response.text
+
+
+def test_a_report_at_the_row_limit_is_written(client_for, alice, account_a, settings):
+    settings.LIST_EXPORT_MAX_ROWS = 3
+    for _ in range(3):
+        OrderFactory(account=account_a, status="placed")
+    OrderFactory(account=account_a, status="completed")
+
+    response = client_for(alice).get(LIST, {"export": "xlsx", "status": "placed"})
+
+    assert response["Content-Disposition"].startswith("attachment")
+    rows = list(load_workbook(BytesIO(b"".join(response.streaming_content))).active.values)
+    assert len(rows) == 1 + 3
+
+
 def test_the_writer_types_each_kind_of_cell():
     columns = (
         xlsx.Column("Quando", "a", "datetime"),
