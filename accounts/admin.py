@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import EcommerceUser, Reseller, ResellerAccount, User
-from portal.admin import PortalModelAdmin, cnpj_display, reseller_filter
+from portal.admin import GuardedAdminMixin, PortalModelAdmin, cnpj_display, reseller_filter
 
 LOCAL_PASSWORD_FOR_STAFF_ONLY = _(
     "Only distributor staff have a local password. Reseller users sign in with their "
@@ -45,7 +45,7 @@ class PortalUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(GuardedAdminMixin, DjangoUserAdmin):
     """Django's user admin, for a model that logs in by e-mail and has no username."""
 
     form = PortalUserChangeForm

@@ -1,11 +1,24 @@
 """Admin building blocks shared by every app: read-only status history, transition actions,
-reseller/account filters that stay small on big tables, and the StatusChange admin itself."""
+reseller/account filters that stay small on big tables, the guard against hostile query strings
+and forged ids that every ModelAdmin carries, and the StatusChange admin itself."""
 
+import re
+
+from allauth.account.admin import EmailAddressAdmin as AllauthEmailAddressAdmin
+from allauth.account.models import EmailAddress
 from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME, ActionForm
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.admin import GenericTabularInline
+from django.core.exceptions import EmptyResultSet, FullResultSet, ValidationError
+from django.db import NotSupportedError, connections
+from django.db.models.constants import LOOKUP_SEP
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -46,7 +59,142 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class PortalModelAdmin(admin.ModelAdmin):
+# Lookups that a query string cannot use: the database compiles a regex and raises on a
+# malformed one, and a range needs two values that the admin never splits out of one parameter.
+REFUSED_LOOKUPS = frozenset({"regex", "iregex", "range"})
+
+
+class GuardedChangeList(ChangeList):
+    """The changelist, where a query string that the database cannot answer gets the admin's
+    answer to a bad filter (a redirect to "?e=1") before any query runs, instead of a 500."""
+
+    def get_filters(self, request):
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as exc:
+            # The date hierarchy builds datetimes from the year, month and day it is given and
+            # guards only part of it: a year of 9999 overflows, 10**30 does not fit a C int.
+            raise IncorrectLookupParameters(exc) from exc
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        try:
+            # Compiling runs no query but prepares every lookup: `changed_at__year=10000`
+            # fails only here, and otherwise would fail while the page renders.
+            _sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+        except (EmptyResultSet, FullResultSet):
+            return queryset
+        except (ValueError, OverflowError, TypeError, IndexError, NotSupportedError) as exc:
+            # NotSupportedError: a lookup that this database lacks (JSON `__contains` on SQLite).
+            raise IncorrectLookupParameters(exc) from exc
+        # No column holds an integer beyond 64 bits, and SQLite refuses to bind one
+        # (`pk__in=10**30`; the other integer lookups already answer "no rows").
+        low, high = connections[queryset.db].ops.integer_field_range("BigIntegerField")
+        if any(type(p) is int and not low <= p <= high for p in params):
+            raise IncorrectLookupParameters("an integer beyond 64 bits")
+        return queryset
+
+
+def _fits(field, value):
+    """Whether `value`, as posted, can be looked up in `field` without a database error."""
+    if "\x00" in str(value):
+        return False
+    try:
+        field.run_validators(field.to_python(value))
+    except ValidationError:
+        return False
+    return True
+
+
+class _GuardedAutocomplete:
+    """A refused form is shown again with what was posted, and Django's autocomplete widget
+    looks the posted ids up as they came: one that is no id would raise, so it is left out."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        target = remote.model._meta.get_field(
+            getattr(remote, "field_name", None) or remote.model._meta.pk.name
+        )
+        return super().optgroups(name, [v for v in value if _fits(target, v)], attr)
+
+
+class GuardedAutocompleteSelect(_GuardedAutocomplete, AutocompleteSelect):
+    pass
+
+
+class GuardedAutocompleteSelectMultiple(_GuardedAutocomplete, AutocompleteSelectMultiple):
+    pass
+
+
+class GuardedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django checks each posted id's type, not its range, before `pk__in`: SQLite refuses to
+    bind an integer beyond 64 bits, so such an id is refused here as any invalid one is."""
+
+    def _check_values(self, value):
+        model = self.queryset.model
+        key = self.to_field_name
+        field = model._meta.get_field(key) if key else model._meta.pk
+        for pk in value:
+            if not _fits(field, pk):
+                raise ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
+class GuardedAdminMixin:
+    """For every ModelAdmin of the site: hostile filters in the changelist's query string are
+    refused (400) or answered as a bad filter, and forged ids in what is posted to the list or
+    to a form are refused with a message, never a database error."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = GuardedAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs.setdefault("form_class", GuardedModelMultipleChoiceField)
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = GuardedAutocompleteSelectMultiple(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_changelist(self, request, **kwargs):
+        return GuardedChangeList
+
+    def lookup_allowed(self, lookup, value, request):
+        if REFUSED_LOOKUPS.intersection(lookup.split(LOOKUP_SEP)[1:]):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def response_action(self, request, queryset):
+        # Django filters by the posted selection as it comes: an id that is not a number raises
+        # while filtering, and one beyond the column's range when SQLite binds it.
+        pk = self.model._meta.pk
+        if not all(_fits(pk, v) for v in request.POST.getlist(ACTION_CHECKBOX_NAME)):
+            self.message_user(
+                request,
+                _("The selection is not valid. No items have been changed."),
+                level=messages.ERROR,
+            )
+            return None
+        return super().response_action(request, queryset)
+
+    def _get_list_editable_queryset(self, request, prefix):
+        # Django checks that the posted row ids are numbers, not that they fit the column; its
+        # answer to a forged id, every row, then lets the formset refuse it.
+        pk = self.model._meta.pk
+        if not all(_fits(pk, v) for v in self._get_edited_object_pks(request, prefix)):
+            return self.get_queryset(request)
+        return super()._get_list_editable_queryset(request, prefix)
+
+
+class PortalModelAdmin(GuardedAdminMixin, admin.ModelAdmin):
     """A search box that finds a CNPJ typed with its punctuation, as people copy it."""
 
     def get_search_results(self, request, queryset, search_term):
@@ -173,6 +321,17 @@ class LifecycleAdmin(PortalModelAdmin):
         return inlines
 
 
+# A primary key as the filters' query parameters carry it: ASCII digits that fit a bigint.
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def _filter_id(value):
+    """The id in a list filter's parameter, or IncorrectLookupParameters ("?e=1")."""
+    if not _ID.fullmatch(str(value)):
+        raise IncorrectLookupParameters(f"not an id: {value!r}")
+    return int(value)
+
+
 def reseller_filter(path, parameter_name="reseller"):
     """A list filter by reseller, whose path from the model is `path` (e.g. "account__reseller").
 
@@ -188,9 +347,9 @@ def reseller_filter(path, parameter_name="reseller"):
 
         def queryset(self, request, queryset):
             value = self.value()
-            if value is None or not str(value).isdigit():
+            if value is None:
                 return queryset
-            return queryset.filter(**{f"{path}__pk": value})
+            return queryset.filter(**{f"{path}__pk": _filter_id(value)})
 
     ResellerFilter.parameter_name = parameter_name
     return ResellerFilter
@@ -206,16 +365,16 @@ def account_filter(path, reseller_parameter="reseller", parameter_name="account"
 
         def lookups(self, request, model_admin):
             reseller = request.GET.get(reseller_parameter, "")
-            if not reseller.isdigit():
+            if not _ID.fullmatch(reseller):
                 return []
             accounts = ResellerAccount.objects.filter(reseller_id=reseller).order_by("code")
             return [(a.pk, str(a)) for a in accounts]
 
         def queryset(self, request, queryset):
             value = self.value()
-            if value is None or not str(value).isdigit():
+            if value is None:
                 return queryset
-            return queryset.filter(**{f"{path}__pk": value})
+            return queryset.filter(**{f"{path}__pk": _filter_id(value)})
 
     AccountFilter.parameter_name = parameter_name
     return AccountFilter
@@ -261,7 +420,7 @@ class ToStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(StatusChange)
-class StatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class StatusChangeAdmin(ReadOnlyAdminMixin, GuardedAdminMixin, admin.ModelAdmin):
     list_display = (
         "changed_at",
         "content_type",
@@ -302,3 +461,20 @@ class StatusChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         except NoReverseMatch:
             return obj.object_id
         return format_html('<a href="{}">{} #{}</a>', url, ct.name, obj.object_id)
+
+
+# The admins that Django and allauth register, with the same guard as the portal's own.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(GuardedAdminMixin, DjangoGroupAdmin):
+    pass
+
+
+admin.site.unregister(EmailAddress)
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(GuardedAdminMixin, AllauthEmailAddressAdmin):
+    pass

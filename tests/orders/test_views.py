@@ -308,7 +308,6 @@ def test_the_report_link_keeps_the_filters(client_for, alice, account_a):
         ({"invoice": "NF-1"}, {"invoice": ["digits"]}),
         ({"invoice": "1" * 21}, {"invoice": ["max_length"]}),
         ({"customer": "x" * 101}, {"customer": ["max_length"]}),
-        ({"customer": "a\x00b"}, {"customer": ["null_characters_not_allowed"]}),
         ({"account": "abc"}, {"account": ["invalid_choice"]}),
         ({"account": "999999"}, {"account": ["invalid_choice"]}),
         ({"account": "9" * 30}, {"account": ["invalid_choice"]}),
