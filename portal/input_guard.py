@@ -14,14 +14,13 @@ in front already bounds the request line. Form bodies need no check of their own
 form field that takes text refuses NUL (ProhibitNullCharactersValidator).
 """
 
-import logging
 import re
 from urllib.parse import unquote_to_bytes
 
 from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext as _
 
-log = logging.getLogger("portal.security")
+from portal import security
 
 _CONTROL_IN_PATH = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -37,7 +36,9 @@ class ControlCharacterMiddleware:
 
     def __call__(self, request):
         if _CONTROL_IN_PATH.search(request.path) or _has_nul(request.META.get("QUERY_STRING", "")):
-            log.warning("Refused a control character in %.200r", request.get_full_path())
+            security.event(
+                "control_character_refused", request, query=request.META.get("QUERY_STRING", "")
+            )
             return HttpResponseBadRequest(
                 _("Bad request: the address contains a control character."),
                 content_type="text/plain; charset=utf-8",
