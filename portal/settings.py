@@ -246,6 +246,8 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_NAME = "__Host-sessionid" if SECURE_COOKIES else "sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken" if SECURE_COOKIES else "csrftoken"
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", SECURE_COOKIES)
+# The load balancer's health check often speaks plain http to the workers.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = envint("HSTS_SECONDS", 365 * 24 * 60 * 60 if SECURE_COOKIES else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("HSTS_INCLUDE_SUBDOMAINS", True)
 # The preload token lets anyone submit the domain to the browsers' built-in HSTS lists, which is

@@ -10,6 +10,7 @@ admin.site.site_header = "Partner Portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
     path("entrar/", allauth_views.login, name="account_login"),
     path("sair/", allauth_views.logout, name="account_logout"),
     path("pedidos/", include("orders.urls")),

@@ -1,4 +1,6 @@
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
 from collaborators.access import collaborator_required
 from portal import dashboard
@@ -24,3 +26,10 @@ def _home(request):
             "commission_chart": dashboard.commission_chart(request),
         },
     )
+
+
+@require_safe
+def healthz(request):
+    """The load balancer's health check: answers without the database or a session, over plain
+    http too (SECURE_REDIRECT_EXEMPT), so a worker that can serve at all says so."""
+    return HttpResponse("ok\n", content_type="text/plain; charset=utf-8")

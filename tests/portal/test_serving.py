@@ -2,6 +2,7 @@
 keeping one database connection, and the ASGI application for the chat's WebSocket only."""
 
 import json
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -105,7 +106,12 @@ def database_settings(entry_point, **env):
         "db = settings.DATABASES['default']\n"
         "print(json.dumps([db['CONN_MAX_AGE'], db['CONN_HEALTH_CHECKS']]))\n"
     )
-    clean = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "portal.settings", **env}
+    clean = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        **env,
+    }
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True
     )
@@ -192,3 +198,23 @@ def test_the_asgi_router_sends_http_nowhere_near_django(asgi_application):
     assert set(mapping) == {"http", "websocket"}
     assert not isinstance(mapping["http"], ASGIHandler)
     assert mapping["http"] is asgi_application.http_outside_the_chat
+
+
+def test_the_health_check_answers_over_plain_http_without_the_database(client, settings, db):
+    settings.SECURE_SSL_REDIRECT = True
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
+    assert len(queries) == 0
+
+
+def test_other_pages_still_redirect_to_https(client, settings, db):
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = client.get("/entrar/")
+
+    assert response.status_code == 301
+    assert response.url.startswith("https://")

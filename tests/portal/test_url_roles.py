@@ -35,6 +35,7 @@ def _everyone(outcome, **overrides):
 # Views that are not guarded by a module. Keys are URL names; values map role -> outcome.
 EXPECTED = {
     "home": {**_everyone(OK), "anonymous": LOGIN, "staff": "redirect:admin:index"},
+    "healthz": _everyone(OK),
     "account_login": {**_everyone("redirect:home"), "anonymous": OK},
     "account_logout": {**_everyone(OK), "anonymous": "redirect:account_login"},
     # The admin login tells a signed-in reseller user that the admin is not for them.
