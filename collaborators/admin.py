@@ -4,8 +4,8 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
 from collaborators import services
+from collaborators.forms import modules_field, version_field
 from collaborators.models import AccessChange, Collaborator, ModuleGrant
-from collaborators.modules import Module
 from portal.admin import PortalModelAdmin, ReadOnlyAdminMixin, reseller_filter
 
 
@@ -13,13 +13,8 @@ class CollaboratorAdminForm(forms.ModelForm):
     """The access a staff member sets: admin flag, modules and active flag, as of the version
     the form was opened at, so a change made meanwhile in the portal is not silently undone."""
 
-    modules = forms.MultipleChoiceField(
-        label=_("modules"),
-        choices=Module.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    access_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
+    modules = modules_field(_("modules"))
+    access_version = version_field()
 
     class Meta:
         model = Collaborator

@@ -10,6 +10,18 @@ from collaborators.modules import MODULE_DESCRIPTIONS, Module
 _IS_ADMIN = Collaborator._meta.get_field("is_admin")
 
 
+def modules_field(label):
+    """The modules as checkboxes: the portal's edit page and the Django admin both use it."""
+    return forms.MultipleChoiceField(
+        label=label, choices=Module.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+
+def version_field():
+    """The collaborator's `version` when the form was opened, so a stale save is refused."""
+    return forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
+
+
 @dataclass(frozen=True)
 class ModuleGroup:
     """One card of "Permissões de acesso": a module, or the three of Comissões."""
@@ -54,13 +66,8 @@ class AccessForm(forms.Form):
     is_admin = forms.BooleanField(
         label=capfirst(_IS_ADMIN.verbose_name), help_text=_IS_ADMIN.help_text, required=False
     )
-    modules = forms.MultipleChoiceField(
-        label=_("Access permissions"),
-        choices=Module.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, max_value=2**31 - 1)
+    modules = modules_field(_("Access permissions"))
+    version = version_field()
 
     def __init__(
         self, *args, collaborator, admin_lock=None, read_only=False, manageable=None, **kwargs

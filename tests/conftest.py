@@ -127,13 +127,8 @@ def ecommerce_server(settings):
     """A real e-commerce store on loopback (tests/ecommerce_server.py), with the portal's
     settings pointing at it. It speaks plain http, which the portal refuses unless told it is
     development. The timeout is short so that the slow-store tests stay quick."""
-    from tests.ecommerce_server import EcommerceServer
+    from tests.ecommerce_server import EcommerceServer, use_store
 
     with EcommerceServer() as server:
-        settings.ECOMMERCE_STORE = "http"
-        settings.ECOMMERCE_ALLOW_HTTP = True
-        settings.ECOMMERCE_AUTH_URL = server.url
-        settings.ECOMMERCE_CLIENT_ID = server.client_id
-        settings.ECOMMERCE_CLIENT_SECRET = server.client_secret
-        settings.ECOMMERCE_TIMEOUT = 0.5
+        use_store(settings, server, allow_http=True, timeout=0.5)
         yield server

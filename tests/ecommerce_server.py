@@ -286,6 +286,16 @@ def make_certificate(folder):
     return Certificate(certificate=cert, key=key, authority=ca_cert)
 
 
+def use_store(settings, server, *, allow_http, timeout):
+    """Points the portal's settings at `server`."""
+    settings.ECOMMERCE_STORE = "http"
+    settings.ECOMMERCE_ALLOW_HTTP = allow_http
+    settings.ECOMMERCE_AUTH_URL = server.url
+    settings.ECOMMERCE_CLIENT_ID = server.client_id
+    settings.ECOMMERCE_CLIENT_SECRET = server.client_secret
+    settings.ECOMMERCE_TIMEOUT = timeout
+
+
 def refused_url():
     """A URL on loopback where nothing listens: connecting to it is refused."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -19,7 +19,7 @@ from accounts.store import (
     get_store,
 )
 from portal import security
-from tests.ecommerce_server import EcommerceServer, make_certificate, refused_url
+from tests.ecommerce_server import EcommerceServer, make_certificate, refused_url, use_store
 from tests.factories import make_cnpj
 
 PASSWORD = "s3nha-da-loja"
@@ -310,12 +310,7 @@ def https_store(certificate, settings, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", certificate.authority)
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)
     with EcommerceServer(tls=certificate) as server:
-        settings.ECOMMERCE_STORE = "http"
-        settings.ECOMMERCE_ALLOW_HTTP = False
-        settings.ECOMMERCE_AUTH_URL = server.url
-        settings.ECOMMERCE_CLIENT_ID = server.client_id
-        settings.ECOMMERCE_CLIENT_SECRET = server.client_secret
-        settings.ECOMMERCE_TIMEOUT = 2
+        use_store(settings, server, allow_http=False, timeout=2)
         server.add_user("ana@revenda-h.example", PASSWORD, is_admin=True)
         yield server
 
