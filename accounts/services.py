@@ -4,6 +4,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Reseller, ResellerAccount, User
+from collaborators.models import AccessChange, Collaborator
 
 
 @transaction.atomic
@@ -14,8 +15,6 @@ def sign_in_from_store(*, identity):
     as the reseller's e-commerce admin starts as a portal admin. Later logins never change
     the collaborator's access: that belongs to the reseller's admins.
     """
-    from collaborators.models import AccessChange, Collaborator
-
     reseller, _ = Reseller.objects.update_or_create(
         cnpj=identity.reseller_cnpj,
         defaults={"name": identity.reseller_name, "code": identity.reseller_code},
@@ -73,8 +72,6 @@ def _move_to_reseller(collaborator, reseller, *, is_admin, now):
     Nothing of the old reseller's access may carry over (it would show them the old reseller's
     orders and commissions), so they start at the new one as on a first login.
     """
-    from collaborators.models import AccessChange, Collaborator
-
     before = {
         "reseller": collaborator.reseller.code,
         "is_admin": collaborator.is_admin,

@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.module_loading import import_string
 
+from accounts.models import EcommerceUser, Reseller, ResellerAccount, User
 from portal import cnpj, security
 
 
@@ -74,8 +75,6 @@ class StoreIdentity:
 
 class LocalStore:
     def authenticate(self, login, password):
-        from accounts.models import EcommerceUser
-
         user = (
             EcommerceUser.objects.select_related("reseller")
             .filter(login__iexact=login.strip())
@@ -142,6 +141,28 @@ def url_problems(url, *, allow_http):
     return problems
 
 
+class _Failure(Exception):
+    """One way the call failed: `kind` names it in the log and in StoreError."""
+
+    def __init__(self, kind, error=None, **fields):
+        super().__init__(kind)
+        self.kind, self.error, self.fields = kind, error, fields
+
+
+def _transport_failure(exc):
+    """The kind of failure of an exchange that gave no complete answer."""
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, _TooLarge):
+        return "too_large"
+    if isinstance(exc, httpx.ConnectError):
+        return "tls" if _is_tls_failure(exc) else "unreachable"
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return "not_configured"
+    # Reset or half-closed connections, a garbled status line, a truncated body.
+    return "dropped"
+
+
 class _TooLarge(Exception):
     pass
 
@@ -188,59 +209,54 @@ class HttpStore:
     def authenticate(self, login, password):
         started = time.monotonic()
         progress = _Progress()
-
-        def fail(kind, error=None, **fields):
+        try:
+            return self._authenticate(login, password, progress)
+        except _Failure as failure:
             security.event(
                 "store_failure",
                 level=logging.ERROR,
-                kind=kind,
+                kind=failure.kind,
                 status=progress.status,
                 length=progress.length,
                 elapsed_ms=round((time.monotonic() - started) * 1000),
-                error=type(error).__name__ if error is not None else None,
-                **fields,
+                error=type(failure.error).__name__ if failure.error is not None else None,
+                **failure.fields,
             )
-            return StoreError(kind)
+            raise StoreError(failure.kind) from None
 
+    def _authenticate(self, login, password, progress):
         problems = url_problems(self.url, allow_http=settings.ECOMMERCE_ALLOW_HTTP)
         if problems:
-            raise fail("not_configured", detail=" ".join(message for _, message in problems))
+            raise _Failure("not_configured", detail=" ".join(message for _, message in problems))
         try:
             headers, raw = _run(lambda: self._exchange(login, password, progress))
-        except (TimeoutError, httpx.TimeoutException) as exc:
-            raise fail("timeout", exc) from None
-        except _TooLarge as exc:
-            raise fail("too_large", exc) from None
-        except httpx.ConnectError as exc:
-            raise fail("tls" if _is_tls_failure(exc) else "unreachable", exc) from None
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
-            raise fail("not_configured", exc) from None
-        except (httpx.HTTPError, OSError) as exc:
-            # Reset or half-closed connections, a garbled status line, a truncated body.
-            raise fail("dropped", exc) from None
+        except (_TooLarge, httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+            raise _Failure(_transport_failure(exc), exc) from None
+        return self._answer(progress.status, headers, raw)
 
-        status = progress.status
+    def _answer(self, status, headers, raw):
+        """The identity in the store's answer, or the exception that says why there is none."""
         if 300 <= status < 400:
             # Never followed, and its Location is never logged: it may name any host and carry
             # anything in its query.
-            raise fail("redirect")
+            raise _Failure("redirect")
         error = _error_code(headers, raw) if status in (401, 403) else None
         if status == 401 and error == "invalid_credentials":
             raise InvalidCredentials
         if status == 403 and error in ("inactive", "locked"):
             raise InactiveStoreUser
         if status == 401 and error == "invalid_client":
-            raise fail(
+            raise _Failure(
                 "client_refused", hint="check ECOMMERCE_CLIENT_ID and ECOMMERCE_CLIENT_SECRET"
             )
         if status != 200:
-            raise fail("http_status")
+            raise _Failure("http_status")
         try:
             return self._identity(_json(headers, raw))
         except BadAnswer as exc:
-            raise fail("bad_answer", exc, detail=str(exc)) from None
+            raise _Failure("bad_answer", exc, detail=str(exc)) from None
         except RecursionError as exc:
-            raise fail("bad_answer", exc, detail="the answer is nested too deeply") from None
+            raise _Failure("bad_answer", exc, detail="the answer is nested too deeply") from None
 
     async def _exchange(self, login, password, progress):
         # httpx's timeouts bound each phase (connect, each read, each write), so a store that
@@ -287,37 +303,16 @@ class HttpStore:
 
     @staticmethod
     def _identity(data):
-        from accounts.models import Reseller, ResellerAccount, User
-
-        def limit(model, name):
-            return model._meta.get_field(name).max_length
-
         if not isinstance(data, dict):
             raise BadAnswer("the answer is not a JSON object")
-        accounts = _field(data, "accounts")
-        if not isinstance(accounts, list):
-            raise BadAnswer("accounts is not a list")
-        if len(accounts) > HttpStore.max_accounts:
-            raise BadAnswer(f"more than {HttpStore.max_accounts} accounts")
-        store_accounts = []
-        for i, account in enumerate(accounts):
-            where = f"accounts[{i}]"
-            if not isinstance(account, dict):
-                raise BadAnswer(f"{where} is not an object")
-            store_accounts.append(
-                StoreAccount(
-                    code=_text(account, "code", limit(ResellerAccount, "code"), where),
-                    cnpj=_cnpj(account, "cnpj", where),
-                    name=_text(account, "name", limit(ResellerAccount, "name"), where),
-                )
-            )
+        store_accounts = _accounts(_field(data, "accounts"))
         user, reseller = _field(data, "user"), _field(data, "reseller")
         for name, part in (("user", user), ("reseller", reseller)):
             if not isinstance(part, dict):
                 raise BadAnswer(f"{name} is not an object")
         if not isinstance(_field(user, "is_admin", "user"), bool):
             raise BadAnswer("user.is_admin is not a boolean")
-        email = _text(user, "email", limit(User, "email"), "user").lower()
+        email = _text(user, "email", _limit(User, "email"), "user").lower()
         try:
             validate_email(email)
         except ValidationError:
@@ -325,11 +320,11 @@ class HttpStore:
         return StoreIdentity(
             login=_text(user, "login", None, "user"),
             email=email,
-            name=_text(user, "name", limit(User, "name"), "user"),
+            name=_text(user, "name", _limit(User, "name"), "user"),
             is_admin=user["is_admin"],
             reseller_cnpj=_cnpj(reseller, "cnpj", "reseller"),
-            reseller_name=_text(reseller, "name", limit(Reseller, "name"), "reseller"),
-            reseller_code=_text(reseller, "code", limit(Reseller, "code"), "reseller"),
+            reseller_name=_text(reseller, "name", _limit(Reseller, "name"), "reseller"),
+            reseller_code=_text(reseller, "code", _limit(Reseller, "code"), "reseller"),
             accounts=tuple(store_accounts),
         )
 
@@ -396,6 +391,31 @@ def _json(headers, raw):
         return json.loads(raw)
     except ValueError:
         raise BadAnswer("the answer is not JSON") from None
+
+
+def _limit(model, name):
+    return model._meta.get_field(name).max_length
+
+
+def _accounts(accounts):
+    """The reseller's accounts in a store answer, checked one by one."""
+    if not isinstance(accounts, list):
+        raise BadAnswer("accounts is not a list")
+    if len(accounts) > HttpStore.max_accounts:
+        raise BadAnswer(f"more than {HttpStore.max_accounts} accounts")
+    store_accounts = []
+    for i, account in enumerate(accounts):
+        where = f"accounts[{i}]"
+        if not isinstance(account, dict):
+            raise BadAnswer(f"{where} is not an object")
+        store_accounts.append(
+            StoreAccount(
+                code=_text(account, "code", _limit(ResellerAccount, "code"), where),
+                cnpj=_cnpj(account, "cnpj", where),
+                name=_text(account, "name", _limit(ResellerAccount, "name"), where),
+            )
+        )
+    return store_accounts
 
 
 def _error_code(headers, raw):

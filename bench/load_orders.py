@@ -131,6 +131,18 @@ def _copy(cursor, model, columns, rows):
             copy.write_row(row)
 
 
+def _companies():
+    """(index, pk, invoice prefix) of each company in COMPANY_WEIGHTS, in its order."""
+    by_code = {c.code: c for c in Company.objects.all()}
+    missing = [code for code, _ in COMPANY_WEIGHTS if code not in by_code]
+    if missing:
+        raise RuntimeError(f"companies missing (data migration?): {', '.join(missing)}")
+    return [
+        (i, by_code[code].pk, by_code[code].invoice_prefix)
+        for i, (code, _) in enumerate(COMPANY_WEIGHTS)
+    ]
+
+
 def _next_id(cursor, model):
     cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {_table(model)}")
     return cursor.fetchone()[0]
@@ -435,14 +447,7 @@ class Loader:
         """
         rng = random.Random(f"{self.seed}:commissions")  # the orders' data stays as it was
         per_day = self.per_day(self.n_commissions)
-        by_code = {c.code: c for c in Company.objects.all()}
-        missing = [code for code, _ in COMPANY_WEIGHTS if code not in by_code]
-        if missing:
-            raise RuntimeError(f"companies missing (data migration?): {', '.join(missing)}")
-        companies = [
-            (i, by_code[code].pk, by_code[code].invoice_prefix)
-            for i, (code, _) in enumerate(COMPANY_WEIGHTS)
-        ]
+        companies = _companies()
         company_weights = [w for _, w in COMPANY_WEIGHTS]
         # Each company numbers its invoices after its prefix; other resellers' fall in between.
         counters = {pk: rng.randint(100_000, 900_000) for _, pk, _ in companies}
@@ -612,31 +617,40 @@ class Loader:
         if government and (today - issued).days < HOLD_DAYS:
             return C.ON_HOLD, None, None
         if paid is None:
-            if never and (today - due).days > WRITE_OFF_DAYS:
-                return C.CANCELLED, None, None
-            return C.PROVISIONED, None, None
+            written_off = never and (today - due).days > WRITE_OFF_DAYS
+            return (C.CANCELLED if written_off else C.PROVISIONED), None, None
         released = paid + dt.timedelta(days=1)
         if government:
             released = max(released, issued + dt.timedelta(days=HOLD_DAYS))
+        steps = self.request_steps(rng, released)
+        reversal = self.reversal(rng, released, payment=steps[-1][1])
+        if reversal is not None and reversal[0] < today:
+            return C.REVERSED, released, reversal[1]
+        for status, day in reversed(steps):
+            if day < today:
+                return status, released, (day if status == C.PAID else None)
+        return C.RELEASED, released, None
+
+    @staticmethod
+    def request_steps(rng, released):
+        """(status, day) of the request's steps after a release, in order, up to the payment."""
         requested = released + dt.timedelta(days=rng.randint(26, 30))
         analysed = requested + dt.timedelta(days=rng.randint(2, 4))
         approved = analysed + dt.timedelta(days=rng.randint(3, 5))
         payment = approved + dt.timedelta(days=rng.randint(2, 4))
-        if rng.random() < REVERSED:
-            # Goods returned: reversed while released, or after the reseller was paid.
-            if rng.random() < 0.5:
-                reversed_on, kept = released + dt.timedelta(days=rng.randint(1, 20)), None
-            else:
-                reversed_on, kept = payment + dt.timedelta(days=rng.randint(5, 60)), payment
-            if reversed_on < today:
-                return C.REVERSED, released, kept
-        if payment < today:
-            return C.PAID, released, payment
-        for status, day in (
-            (C.APPROVED, approved),
-            (C.IN_ANALYSIS, analysed),
+        return [
             (C.REQUESTED, requested),
-        ):
-            if day < today:
-                return status, released, None
-        return C.RELEASED, released, None
+            (C.IN_ANALYSIS, analysed),
+            (C.APPROVED, approved),
+            (C.PAID, payment),
+        ]
+
+    @staticmethod
+    def reversal(rng, released, *, payment):
+        """(day reversed, day paid or None) for the few commissions of goods returned, else None:
+        reversed while released, or after the reseller was paid."""
+        if rng.random() >= REVERSED:
+            return None
+        if rng.random() < 0.5:
+            return released + dt.timedelta(days=rng.randint(1, 20)), None
+        return payment + dt.timedelta(days=rng.randint(5, 60)), payment

@@ -110,7 +110,7 @@ class CollaboratorTable(PortalTable):
             '{}<span class="visually-hidden">{}</span></a>',
             reverse("collaborators:edit", args=[record.pk]),
             _("Edit permissions"),
-            mark_safe(PENCIL),  # noqa: S308 - a constant
+            mark_safe(PENCIL),
             _("Edit permissions of %(name)s") % {"name": name},
         )
         if not services.toggle_offered(actor=actor, collaborator=record):

@@ -305,84 +305,94 @@ def refused_url():
 
 
 def _handler_for(server):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    return type("Handler", (_Handler,), {"store": server})
 
-        def do_POST(self):
-            self._handle()
 
-        def do_GET(self):
-            self._handle()
+class _Handler(BaseHTTPRequestHandler):
+    """Plays the store for `store`, an EcommerceServer, as its behaviour says."""
 
-        def _handle(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            seen = SeenRequest(
-                method=self.command,
-                path=self.path,
-                headers=dict(self.headers.items()),
-                body=self.rfile.read(length),
-            )
-            with server._lock:
-                server.requests.append(seen)
-            behaviour = server._behaviour
+    protocol_version = "HTTP/1.1"
+    store = None
 
-            if behaviour.close:
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            if behaviour.trickle_headers:
-                self._trickle_headers(behaviour.trickle_headers, behaviour.delay)
-                return
-            if behaviour.delay and not behaviour.trickle:
-                server._released.wait(behaviour.delay)
-                if server._released.is_set():
-                    return
+    def do_POST(self):
+        self._handle()
 
-            if behaviour.status is not None:
-                status, body = behaviour.status, behaviour.body or b""
-            else:
-                status, payload = server._answer(seen)
-                body = json.dumps(payload).encode()
-            self.send_response(status)
-            for name, value in {"Content-Type": "application/json", **behaviour.headers}.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            if status == 401:
-                self.send_header("WWW-Authenticate", 'Basic realm="ecommerce"')
-            self.end_headers()
-            if behaviour.trickle:
-                self._trickle(body, behaviour.delay)
-            else:
-                self.wfile.write(body)
+    def do_GET(self):
+        self._handle()
 
-        def _trickle(self, body, seconds_per_byte):
-            try:
-                for i in range(len(body)):
-                    self.wfile.write(body[i : i + 1])
-                    self.wfile.flush()
-                    if server._released.wait(seconds_per_byte):
-                        return
-            except OSError:
-                pass  # the client gave up, which is the point
+    def _handle(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        seen = SeenRequest(
+            method=self.command,
+            path=self.path,
+            headers=dict(self.headers.items()),
+            body=self.rfile.read(length),
+        )
+        with self.store._lock:
+            self.store.requests.append(seen)
+        behaviour = self.store._behaviour
+        if not self._misbehaved(behaviour):
+            self._answer(seen, behaviour)
 
-        def _trickle_headers(self, length, seconds_per_byte):
+    def _misbehaved(self, behaviour):
+        """True when the behaviour took the answer over: a dropped connection, headers sent a
+        byte at a time, or a wait the client gave up on."""
+        if behaviour.close:
             self.close_connection = True
-            body = b'{"error": "internal"}'
-            head = b"HTTP/1.1 503 Service Unavailable\r\nX-Slow: " + b"s" * length + b"\r\n"
-            tail = f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
-            try:
-                for i in range(len(head)):
-                    self.wfile.write(head[i : i + 1])
-                    if server._released.wait(seconds_per_byte):
-                        return
-                self.wfile.write(tail + body)
-            except OSError:
-                # Once the client has closed its end, the next byte or two are refused.
-                server.client_hung_up.set()
-                return
-            server.answer_finished.set()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        if behaviour.trickle_headers:
+            self._trickle_headers(behaviour.trickle_headers, behaviour.delay)
+            return True
+        if behaviour.delay and not behaviour.trickle:
+            self.store._released.wait(behaviour.delay)
+            return self.store._released.is_set()
+        return False
 
-        def log_message(self, format, *args):
-            pass  # keeps the test output clean; `server.requests` records what came in
+    def _answer(self, seen, behaviour):
+        if behaviour.status is not None:
+            status, body = behaviour.status, behaviour.body or b""
+        else:
+            status, payload = self.store._answer(seen)
+            body = json.dumps(payload).encode()
+        self.send_response(status)
+        for name, value in {"Content-Type": "application/json", **behaviour.headers}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        if status == 401:
+            self.send_header("WWW-Authenticate", 'Basic realm="ecommerce"')
+        self.end_headers()
+        if behaviour.trickle:
+            self._trickle(body, behaviour.delay)
+        else:
+            self.wfile.write(body)
 
-    return Handler
+    def _trickle(self, body, seconds_per_byte):
+        try:
+            for i in range(len(body)):
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+                if self.store._released.wait(seconds_per_byte):
+                    return
+        except OSError:
+            pass  # the client gave up, which is the point
+
+    def _trickle_headers(self, length, seconds_per_byte):
+        self.close_connection = True
+        body = b'{"error": "internal"}'
+        head = b"HTTP/1.1 503 Service Unavailable\r\nX-Slow: " + b"s" * length + b"\r\n"
+        tail = f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        try:
+            for i in range(len(head)):
+                self.wfile.write(head[i : i + 1])
+                if self.store._released.wait(seconds_per_byte):
+                    return
+            self.wfile.write(tail + body)
+        except OSError:
+            # Once the client has closed its end, the next byte or two are refused.
+            self.store.client_hung_up.set()
+            return
+        self.store.answer_finished.set()
+
+    def log_message(self, format, *args):
+        pass  # keeps the test output clean; `store.requests` records what came in

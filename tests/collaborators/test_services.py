@@ -543,7 +543,7 @@ def run_at_once(first, second):
                 results["first"] = first()
                 first_holds_the_lock.set()
                 let_first_commit.wait(timeout=30)
-        except Exception as exc:  # noqa: BLE001 - the test reads it
+        except Exception as exc:
             results["first"] = exc
         finally:
             first_holds_the_lock.set()
@@ -552,7 +552,7 @@ def run_at_once(first, second):
     def run_second():
         try:
             results["second"] = second()
-        except Exception as exc:  # noqa: BLE001 - the test reads it
+        except Exception as exc:
             results["second"] = exc
         finally:
             connection.close()

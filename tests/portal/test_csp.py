@@ -95,6 +95,15 @@ def problems_with(response, where, *, portal_page=True):
     policy = policy_of(response)
     if not policy:
         return [f"{where}: no Content-Security-Policy header"]
+    problems = policy_problems(policy, where)
+    if response.headers.get("X-Frame-Options") != "DENY":
+        problems.append(f"{where}: X-Frame-Options is {response.headers.get('X-Frame-Options')}")
+    if response.streaming or not response["Content-Type"].startswith("text/html"):
+        return problems
+    return problems + markup_problems(Markup(response.text), nonce_of(policy), where, portal_page)
+
+
+def policy_problems(policy, where):
     problems = []
     for directive in ("object-src", "base-uri", "frame-ancestors"):
         if policy.get(directive) != ["'none'"]:
@@ -103,13 +112,11 @@ def problems_with(response, where, *, portal_page=True):
         unsafe = {"'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'"} & set(policy[directive])
         if unsafe:
             problems.append(f"{where}: {directive} allows {sorted(unsafe)}")
-    if response.headers.get("X-Frame-Options") != "DENY":
-        problems.append(f"{where}: X-Frame-Options is {response.headers.get('X-Frame-Options')}")
-    if response.streaming or not response["Content-Type"].startswith("text/html"):
-        return problems
+    return problems
 
-    nonce = nonce_of(policy)
-    markup = Markup(response.text)
+
+def markup_problems(markup, nonce, where, portal_page):
+    problems = []
     if portal_page and markup.scripts and nonce is None:
         problems.append(f"{where}: the policy has no nonce for the page's scripts")
     for script in markup.scripts:
@@ -118,8 +125,7 @@ def problems_with(response, where, *, portal_page=True):
             problems.append(f"{where}: inline script without the response's nonce: {script}")
         elif given and given != nonce:
             problems.append(f"{where}: a script carries another nonce ({given}, not {nonce})")
-    problems += [f"{where}: {what}" for what in markup.inline]
-    return problems
+    return problems + [f"{where}: {what}" for what in markup.inline]
 
 
 def test_every_response_of_every_url_carries_the_policy_and_nothing_it_would_block(
