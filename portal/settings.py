@@ -15,21 +15,42 @@ from xstatic.pkg import bootstrap as xstatic_bootstrap
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
 def envbool(name, default=False):
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """A yes/no variable. Anything but the words below stops the start: a typo such as
+    SECURE_COOKIES=ture must not quietly turn a protection off."""
+    value = os.environ.get(name, "").strip().lower()
+    if value == "":
         return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={os.environ[name]!r} is not a yes/no value: use one of "
+        f"{', '.join(TRUE_WORDS + FALSE_WORDS)}."
+    )
+
+
+def _envnumber(name, default, kind, description):
+    value = os.environ.get(name, "").strip()
+    if value == "":
+        return default
+    try:
+        return kind(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not {description}.") from None
 
 
 def envint(name, default):
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    return _envnumber(name, default, int, "a whole number")
 
 
 def envfloat(name, default):
-    value = os.environ.get(name)
-    return float(value) if value not in (None, "") else default
+    return _envnumber(name, default, float, "a number")
 
 
 def envlist(name, default=""):

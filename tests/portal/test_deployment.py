@@ -165,3 +165,32 @@ def test_the_demo_on_plain_http_keeps_plain_cookies_and_no_redirect():
         "SECURE_SSL_REDIRECT": False,
         "SECURE_HSTS_SECONDS": 0,
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SECURE_COOKIES", "ture"), ("BEHIND_PROXY", "sim"), ("HSTS_PRELOAD", "2")],
+)
+def test_a_misspelt_yes_no_variable_stops_the_start_instead_of_turning_a_protection_off(
+    name, value
+):
+    result = run(["manage.py", "check"], {"SECRET_KEY": random_key(), name: value})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{name}={value!r} is not a yes/no value" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["1", "true", "Yes", " on ", "0", "false", "NO", "off", ""])
+def test_the_yes_no_words_are_accepted_in_any_case(value):
+    env = {"SECRET_KEY": random_key(), "SECURE_COOKIES": value}
+
+    expected = value.strip().lower() in ("1", "true", "yes", "on")
+    assert settings_in(env, "SESSION_COOKIE_SECURE") == {"SESSION_COOKIE_SECURE": expected}
+
+
+def test_a_number_variable_that_is_not_a_number_stops_the_start():
+    result = run(["manage.py", "check"], {"SECRET_KEY": random_key(), "SESSION_MAX_AGE": "12h"})
+
+    assert result.returncode != 0
+    assert "SESSION_MAX_AGE='12h' is not a whole number" in result.stderr
