@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from collaborators import services
-from collaborators.access import module_required
+from collaborators.access import ModuleRequiredMixin, module_required
 from collaborators.filters import CollaboratorFilterSet
 from collaborators.forms import AccessForm
 from collaborators.models import AccessChange, Collaborator
@@ -18,7 +18,7 @@ from portal.scoping import get_visible_or_404
 HISTORY_LIMIT = 50
 
 
-class CollaboratorListView(ListPageView):
+class CollaboratorListView(ModuleRequiredMixin, ListPageView):
     model = Collaborator
     module = Module.COLLABORATORS
     filterset_class = CollaboratorFilterSet

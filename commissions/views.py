@@ -1,7 +1,7 @@
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from collaborators.access import module_required
+from collaborators.access import ModuleRequiredMixin, module_required
 from collaborators.modules import Module
 from commissions.filters import CommissionFilterSet
 from commissions.models import Commission, CommissionTotal
@@ -13,7 +13,7 @@ from portal.scoping import get_visible_or_404
 TOTALLED_FILTERS = {"account", "company", "status"}
 
 
-class CommissionListView(ListPageView):
+class CommissionListView(ModuleRequiredMixin, ListPageView):
     model = Commission
     module = Module.COMMISSIONS_TRACK
     filterset_class = CommissionFilterSet

@@ -2,7 +2,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
-from collaborators.access import module_required
+from collaborators.access import ModuleRequiredMixin, module_required
 from collaborators.modules import Module
 from orders.filters import OrderFilterSet
 from orders.models import Invoice, Order
@@ -11,7 +11,7 @@ from portal.lists import ListPageView
 from portal.scoping import get_visible_or_404
 
 
-class OrderListView(ListPageView):
+class OrderListView(ModuleRequiredMixin, ListPageView):
     model = Order
     module = Module.ORDERS
     filterset_class = OrderFilterSet

@@ -1,9 +1,10 @@
 """The one list-page pattern (DESIGN §6): a FilterSet, a Table, a page-size selector, htmx swaps
 and the consolidated xlsx report of exactly the filtered rows, in the table's order.
 
-A list view names its model, module, FilterSet and Table; everything else is shared:
+A list view names its model, FilterSet and Table; everything else is shared. Who may open it is
+not the list's business: the view composes the one access check where it is declared:
 
-    class OrderListView(ListPageView):
+    class OrderListView(ModuleRequiredMixin, ListPageView):
         model = Order
         module = Module.ORDERS
         filterset_class = OrderFilterSet
@@ -23,7 +24,6 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django_tables2.paginators import LazyPaginator
 
-from collaborators.access import ModuleRequiredMixin
 from portal import xlsx
 
 PER_PAGE_CHOICES = (10, 25, 50, 100)
@@ -174,7 +174,7 @@ class ListState:
         return self._table(self.view.table_class.for_export(self.queryset)).data.data
 
 
-class ListPageView(ModuleRequiredMixin, View):
+class ListPageView(View):
     model = None
     filterset_class = None
     table_class = None
