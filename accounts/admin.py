@@ -9,8 +9,9 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filters import reseller_filter
 from accounts.models import EcommerceUser, Reseller, ResellerAccount, User
-from portal.admin import GuardedAdminMixin, PortalModelAdmin, cnpj_display, reseller_filter
+from portal.admin import GuardedAdminMixin, PortalModelAdmin, cnpj_display
 
 LOCAL_PASSWORD_FOR_STAFF_ONLY = _(
     "Only distributor staff have a local password. Reseller users sign in with their "

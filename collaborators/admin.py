@@ -3,10 +3,11 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filters import reseller_filter
 from collaborators import services
 from collaborators.forms import modules_field, version_field
 from collaborators.models import AccessChange, Collaborator, ModuleGrant
-from portal.admin import PortalModelAdmin, ReadOnlyAdminMixin, reseller_filter
+from portal.admin import PortalModelAdmin, ReadOnlyAdminMixin
 
 
 class CollaboratorAdminForm(forms.ModelForm):

@@ -1,14 +1,13 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filters import account_filter, reseller_filter
 from commissions.models import Commission, CommissionRequest, Company, Installment
 from portal.admin import (
     LifecycleAdmin,
     PortalModelAdmin,
     ReadOnlyAdminMixin,
-    account_filter,
     cnpj_display,
-    reseller_filter,
     transition_action,
 )
 

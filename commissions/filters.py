@@ -3,8 +3,9 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filters import AccountFilter
 from commissions.models import Commission, Company
-from portal.filters import AccountFilter, CNPJFilter, DateBoundFilter, PortalFilterSet, digits_only
+from portal.filters import CNPJFilter, DateBoundFilter, PortalFilterSet, digits_only
 
 # Digits (or the letters of an alphanumeric CNPJ), with or without the usual punctuation.
 cnpj_characters = RegexValidator(

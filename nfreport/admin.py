@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filters import reseller_filter
 from nfreport.models import ServiceInvoice
-from portal.admin import LifecycleAdmin, reseller_filter, transition_action
+from portal.admin import LifecycleAdmin, transition_action
 
 
 @admin.register(ServiceInvoice)

@@ -3,15 +3,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts.filters import account_filter, reseller_filter
 from orders.models import Carrier, Customer, Delivery, DeliveryEvent, Invoice, Order, OrderLine
-from portal.admin import (
-    LifecycleAdmin,
-    PortalModelAdmin,
-    account_filter,
-    cnpj_display,
-    reseller_filter,
-    transition_action,
-)
+from portal.admin import LifecycleAdmin, PortalModelAdmin, cnpj_display, transition_action
 
 # Orders, their lines, invoices and customers run to millions of rows: search them by exact
 # number or code (an index lookup), never by a substring scan, and skip the unfiltered count.

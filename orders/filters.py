@@ -3,8 +3,9 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from accounts.filters import AccountFilter
 from orders.models import Delivery, Invoice, Order
-from portal.filters import AccountFilter, DateBoundFilter, PortalFilterSet, digits_only
+from portal.filters import DateBoundFilter, PortalFilterSet, digits_only
 
 
 class OrderFilterSet(PortalFilterSet):

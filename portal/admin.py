@@ -322,62 +322,14 @@ class LifecycleAdmin(PortalModelAdmin):
 
 
 # A primary key as the filters' query parameters carry it: ASCII digits that fit a bigint.
-_ID = re.compile(r"[0-9]{1,18}")
+ID_PARAMETER = re.compile(r"[0-9]{1,18}")
 
 
-def _filter_id(value):
+def filter_id(value):
     """The id in a list filter's parameter, or IncorrectLookupParameters ("?e=1")."""
-    if not _ID.fullmatch(str(value)):
+    if not ID_PARAMETER.fullmatch(str(value)):
         raise IncorrectLookupParameters(f"not an id: {value!r}")
     return int(value)
-
-
-def reseller_filter(path, parameter_name="reseller"):
-    """A list filter by reseller, whose path from the model is `path` (e.g. "account__reseller").
-
-    Resellers are few, so the sidebar stays short even when the table has a million rows.
-    """
-    from accounts.models import Reseller
-
-    class ResellerFilter(admin.SimpleListFilter):
-        title = _("reseller")
-
-        def lookups(self, request, model_admin):
-            return list(Reseller.objects.order_by("name").values_list("pk", "name"))
-
-        def queryset(self, request, queryset):
-            value = self.value()
-            if value is None:
-                return queryset
-            return queryset.filter(**{f"{path}__pk": _filter_id(value)})
-
-    ResellerFilter.parameter_name = parameter_name
-    return ResellerFilter
-
-
-def account_filter(path, reseller_parameter="reseller", parameter_name="account"):
-    """A list filter by ERP account that appears once a reseller is chosen, since all the
-    accounts of every reseller together would be too many to list."""
-    from accounts.models import ResellerAccount
-
-    class AccountFilter(admin.SimpleListFilter):
-        title = _("account")
-
-        def lookups(self, request, model_admin):
-            reseller = request.GET.get(reseller_parameter, "")
-            if not _ID.fullmatch(reseller):
-                return []
-            accounts = ResellerAccount.objects.filter(reseller_id=reseller).order_by("code")
-            return [(a.pk, str(a)) for a in accounts]
-
-        def queryset(self, request, queryset):
-            value = self.value()
-            if value is None:
-                return queryset
-            return queryset.filter(**{f"{path}__pk": _filter_id(value)})
-
-    AccountFilter.parameter_name = parameter_name
-    return AccountFilter
 
 
 class LifecycleModelFilter(admin.SimpleListFilter):

@@ -58,25 +58,6 @@ def _model_field(model, path):
     return model._meta.get_field(name)
 
 
-def _user_accounts(request):
-    from accounts.models import ResellerAccount
-
-    if request is None:
-        return ResellerAccount.objects.none()
-    return ResellerAccount.objects.visible_to(request.user)
-
-
-class AccountFilter(django_filters.ModelChoiceFilter):
-    """The "Revenda" filter: "Consolidado" (every account of the user's reseller) or one of its
-    accounts. Another reseller's account is not a choice, so it is a form error, never data."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label", _("Reseller"))
-        kwargs.setdefault("queryset", _user_accounts)
-        kwargs.setdefault("empty_label", _("Consolidated"))
-        super().__init__(*args, **kwargs)
-
-
 class CNPJFilter(django_filters.CharFilter):
     """A CNPJ typed with or without punctuation; partial CNPJs match from the start."""
 

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from portal.admin import PortalModelAdmin, reseller_filter
+from accounts.filters import reseller_filter
+from portal.admin import PortalModelAdmin
 from support.models import Conversation, FaqEntry, MeetingRequest, Message
 
 
