@@ -1,56 +1,62 @@
-"""The home dashboard (DESIGN §2.2): tiles of consolidated counts and the orders-per-month chart.
+"""The home page's generic parts: tiles of consolidated counts and bar charts.
 
-A tile is a filtered list page in miniature: a label, the list view, and the GET parameters of
-its filter. Its count is `view.count_for(request, params)`, the list's own scoping and filter
-code, and its link is the list's URL with the same parameters, so the number on the tile is the
-number of rows the link shows.
+The apps own what the home page shows: each lists its tile sources and its charts in its
+`dashboard` module, and the settings HOME_TILES and HOME_CHARTS name them by dotted path, in the
+order the page shows them. Nothing here knows an area app.
 
-Tiles come from TILE_SOURCES, in the order shown. A source names one list view and a function of
-the request that yields (label, params) pairs; the function runs only for users who may open the
-view's module, so a source may compute its tiles from the database, for instance one tile per
-company:
+A tile is a filtered list page in miniature: a label, the URL name of a list, and the GET
+parameters of its filter. Its count is the list view's own `count_for(request, params)`, the
+list's scoping and filter code, and its link is the list's URL with the same parameters, so the
+number on the tile is the number of rows the link shows. The module a tile needs is its list
+view's.
+
+A tile source names one list and a function of the request that yields (label, params) pairs; the
+function runs only for users who may open the list's module, so a source may compute its tiles
+from the database, for instance one tile per company:
 
     def released_commissions(request):
         for company in Company.objects.order_by("code"):
             yield (format_lazy(_("Released commissions {}"), company.code),
                    {"status": Commission.Status.RELEASED, "company": company.code})
 
-    TILE_SOURCES = (TileSource(CommissionListView, released_commissions), ...)
+    TILES = (TileSource("commissions:list", released_commissions), ...)
 
-Each chart is the same SVG of bars (templates/portal/chart.html), stacked (orders by status) or
-side by side (commissions released and paid), read from a monthly rollup in one query.
+Whether a user may open a module is the caller's question (`may_open(user, module)`): the home
+view asks it of the collaborators' access rules.
+
+A chart is a function of the request that returns a `Chart`, or None for a user who may not see
+it. Every chart is the same SVG of bars (templates/portal/chart.html), stacked or side by side,
+built by `build_chart` from counts per month, usually read from a monthly rollup in one query.
 """
 
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.contrib.humanize.templatetags.humanize import intcomma
+from django.conf import settings
 from django.db.models import Sum
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
+from django.urls import resolve, reverse
 from django.utils.formats import date_format
-from django.utils.translation import gettext, ngettext, pgettext_lazy
-from django.utils.translation import gettext_lazy as _
+from django.utils.module_loading import import_string
 
-from collaborators.access import can_open
-from collaborators.modules import Module
-from commissions.models import Commission, CommissionMonth, Company
-from commissions.views import CommissionListView
-from orders.models import Delivery, Order, OrderMonth
-from orders.views import OrderListView
 
-# "New" orders: placed ones created in this many days, today included.
-NEW_ORDER_DAYS = 30
+@functools.cache
+def list_view(url_name):
+    """The list view class routed at `url_name`, so a tile names its list only once."""
+    return resolve(reverse(url_name)).func.view_class
 
 
 @dataclass(frozen=True)
 class Tile:
     label: str
-    view: type
+    url_name: str
     params: Mapping[str, str]
+
+    @property
+    def view(self):
+        return list_view(self.url_name)
 
     @property
     def module(self):
@@ -58,7 +64,7 @@ class Tile:
 
     @property
     def url(self):
-        return f"{list_url(self.view)}?{urlencode(self.params)}"
+        return f"{reverse(self.url_name)}?{urlencode(self.params)}"
 
     def count(self, request):
         return self.view.count_for(request, dict(self.params))
@@ -66,17 +72,17 @@ class Tile:
 
 @dataclass(frozen=True)
 class TileSource:
-    view: type
+    url_name: str
     tiles: Callable[..., Iterable[tuple[str, Mapping[str, str]]]]
 
     @property
     def module(self):
-        return self.view.module
+        return list_view(self.url_name).module
 
-    def tiles_for(self, request):
-        if not can_open(request.user, self.module):
+    def tiles_for(self, request, *, may_open):
+        if not may_open(request.user, self.module):
             return []
-        return [Tile(label, self.view, params) for label, params in self.tiles(request)]
+        return [Tile(label, self.url_name, params) for label, params in self.tiles(request)]
 
 
 @dataclass(frozen=True)
@@ -86,77 +92,30 @@ class ShownTile:
     count: int
 
 
-def order_tiles(request):
-    since = timezone.localdate() - dt.timedelta(days=NEW_ORDER_DAYS - 1)
-    yield (
-        _("New orders placed"),
-        {"status": Order.Status.PLACED, "created_from": since.isoformat()},
-    )
-    yield _("Orders in credit analysis"), {"status": Order.Status.CREDIT_ANALYSIS}
-    yield _("Orders in transit"), {"delivery_status": Delivery.Status.IN_TRANSIT}
-
-
-def commission_tiles(request):
-    """The tiles "Comissões liberadas", one per company, and "Faturas vencidas" (overdue_q)."""
-    for company in Company.objects.order_by("code"):
-        yield (
-            gettext("Released commissions %(company)s") % {"company": company.code},
-            {"company": company.code, "status": Commission.Status.RELEASED},
-        )
-    yield _("Overdue invoices"), {"overdue": "true"}
-
-
-# In the order of DESIGN §2.2: commissions first, then orders.
-TILE_SOURCES = (
-    TileSource(CommissionListView, commission_tiles),
-    TileSource(OrderListView, order_tiles),
-)
-
-
-def tiles_for(request, sources=None):
+def tiles_for(request, sources, *, may_open):
     """The tiles this user may open, counted, in the order of the sources."""
     return [
         ShownTile(tile.label, tile.url, tile.count(request))
-        for source in (TILE_SOURCES if sources is None else sources)
-        for tile in source.tiles_for(request)
+        for source in sources
+        for tile in source.tiles_for(request, may_open=may_open)
     ]
 
 
-@functools.cache
-def _url_names_by_view():
-    names = {}
-
-    def walk(patterns, namespace):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-                walk(pattern.url_patterns, ns)
-            elif isinstance(pattern, URLPattern) and pattern.name:
-                view_class = getattr(pattern.callback, "view_class", None)
-                if view_class is not None:
-                    names.setdefault(view_class, f"{namespace}{pattern.name}")
-
-    walk(get_resolver().url_patterns, "")
-    return names
+def home_tiles(request, *, may_open):
+    """The tiles of the sources settings.HOME_TILES names, each path an iterable of sources."""
+    sources = [source for path in settings.HOME_TILES for source in import_string(path)]
+    return tiles_for(request, sources, may_open=may_open)
 
 
-def list_url(view):
-    """The URL a list view class is routed at, so a tile names its list only once."""
-    return reverse(_url_names_by_view()[view])
+def home_charts(request):
+    """The charts settings.HOME_CHARTS names that this user may see, in that order."""
+    charts = (import_string(path)(request) for path in settings.HOME_CHARTS)
+    return [chart for chart in charts if chart is not None]
 
 
-# The charts --------------------------------------------------------------------------------------
+# Charts ------------------------------------------------------------------------------------------
 
 CHART_MONTHS = 12
-# Okabe–Ito colours: told apart with every common colour-vision deficiency.
-STATUS_COLOURS = {
-    Order.Status.PLACED: "#56b4e9",
-    Order.Status.CREDIT_ANALYSIS: "#e69f00",
-    Order.Status.BACKLOG: "#cc79a7",
-    Order.Status.INVOICED: "#0072b2",
-    Order.Status.COMPLETED: "#009e73",
-    Order.Status.CANCELLED: "#d55e00",
-}
 # The bars are drawn in SVG units: one slot of SLOT units per month, PLOT_HEIGHT units high. The
 # SVG stretches to its box (preserveAspectRatio="none"); its labels are HTML, so their text keeps
 # its size at any width and the chart never makes a phone scroll sideways.
@@ -167,18 +126,11 @@ TICKS = 4  # steps on the scale: gridlines at 0, 1/4, ..., 4/4 of its top
 
 @dataclass(frozen=True)
 class Series:
-    """One kind of count in a chart: an order status, or commissions released."""
+    """One kind of count in a chart, such as an order status: `key` keys its counts by month."""
 
     key: str
     label: str
     colour: str
-
-
-ORDER_SERIES = tuple(Series(s, s.label, STATUS_COLOURS[s]) for s in Order.Status)
-COMMISSION_SERIES = (
-    Series(Commission.Status.RELEASED, pgettext_lazy("chart", "Released"), "#e69f00"),
-    Series(Commission.Status.PAID, pgettext_lazy("chart", "Paid"), "#009e73"),
-)
 
 
 def last_months(today, n=CHART_MONTHS):
@@ -197,11 +149,6 @@ def month_counts(rollup, user, months):
         .order_by()
     )
     return {(row["month"], row["status"]): row["total"] for row in rows}
-
-
-def order_month_counts(user, months):
-    """{(month, status): orders}, summed over the user's accounts: one query."""
-    return month_counts(OrderMonth, user, months)
 
 
 def nice_step(value, ticks=TICKS):
@@ -291,7 +238,7 @@ def shows_year(index, month):
     return month.month == 1 or (index == 0 and month.month != 12)
 
 
-def build_chart(counts, months, series=ORDER_SERIES, *, stacked=True):
+def build_chart(counts, months, series, *, stacked=True):
     """The bars of `counts` ({(month, series key): count}) with their SVG geometry: each month's
     series stacked in one bar, or side by side in narrower bars."""
     keys = [s.key for s in series]
@@ -343,61 +290,4 @@ def build_chart(counts, months, series=ORDER_SERIES, *, stacked=True):
         ticks=tuple((k * step, round(PLOT_HEIGHT - k * step * scale, 2)) for k in range(TICKS + 1)),
         total=sum(totals),
         stacked=stacked,
-    )
-
-
-def order_chart(request):
-    """Orders per month of the last twelve months, by status; None without the orders module."""
-    if not can_open(request.user, Module.ORDERS):
-        return None
-    months = last_months(timezone.localdate())
-    chart = build_chart(order_month_counts(request.user, months), months)
-    return replace(
-        chart,
-        key="order",
-        heading=gettext("Orders per month"),
-        subtitle=ngettext(
-            "The last month, by order status.",
-            "The last %(months)s months, by order status.",
-            len(months),
-        )
-        % {"months": len(months)},
-        title=gettext("Orders per month, by order status"),
-        description=gettext(
-            "Stacked bars, one per month from %(first)s %(first_year)s to %(last)s "
-            "%(last_year)s: %(total)s orders in all. The table after the chart lists the numbers."
-        )
-        % {**chart.span(), "total": intcomma(chart.total)},
-    )
-
-
-def commission_chart(request):
-    """Commissions released and paid per month of the last twelve months (CommissionMonth);
-    None without the commissions_track module."""
-    if not can_open(request.user, Module.COMMISSIONS_TRACK):
-        return None
-    months = last_months(timezone.localdate())
-    counts = month_counts(CommissionMonth, request.user, months)
-    chart = build_chart(counts, months, COMMISSION_SERIES, stacked=False)
-    return replace(
-        chart,
-        key="commission",
-        heading=gettext("Commissions per month"),
-        subtitle=ngettext(
-            "The last month: commissions released and paid.",
-            "The last %(months)s months: commissions released and paid.",
-            len(months),
-        )
-        % {"months": len(months)},
-        title=gettext("Commissions released and paid per month"),
-        description=gettext(
-            "Pairs of bars, one pair per month from %(first)s %(first_year)s to %(last)s "
-            "%(last_year)s: %(released)s commissions released and %(paid)s paid in all. The table "
-            "after the chart lists the numbers."
-        )
-        % {
-            **chart.span(),
-            "released": intcomma(chart.series_total(Commission.Status.RELEASED)),
-            "paid": intcomma(chart.series_total(Commission.Status.PAID)),
-        },
     )

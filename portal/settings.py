@@ -126,6 +126,12 @@ ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 ASGI_APPLICATION = "portal.asgi.application"
 
+# What the home page shows, in this order, by dotted path: each app owns its tiles and charts.
+# HOME_TILES: iterables of portal.dashboard.TileSource; HOME_CHARTS: functions of the request that
+# return a portal.dashboard.Chart, or None for a user who may not see it.
+HOME_TILES = ["commissions.dashboard.TILES", "orders.dashboard.TILES"]
+HOME_CHARTS = ["orders.dashboard.order_chart", "commissions.dashboard.commission_chart"]
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

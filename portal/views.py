@@ -2,7 +2,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
-from collaborators.access import collaborator_required
+from collaborators.access import can_open, collaborator_required
 from portal import dashboard
 
 
@@ -21,9 +21,8 @@ def _home(request):
         request,
         "portal/home.html",
         {
-            "tiles": dashboard.tiles_for(request),
-            "chart": dashboard.order_chart(request),
-            "commission_chart": dashboard.commission_chart(request),
+            "tiles": dashboard.home_tiles(request, may_open=can_open),
+            "charts": dashboard.home_charts(request),
         },
     )
 

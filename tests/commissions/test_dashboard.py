@@ -1,4 +1,4 @@
-"""The home dashboard's commission tiles and chart: "Comissões liberadas" per company and "Faturas
+"""The commissions' tiles and chart on the home page: "Comissões liberadas" per company and "Faturas
 vencidas" each count exactly the rows their link shows; tiles and chart follow the user's module
 and reseller; the chart's numbers are the commissions released and paid per month."""
 
@@ -12,9 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from collaborators.modules import Module
+from commissions import dashboard
 from commissions.models import Commission, CommissionMonth, Company
-from orders.models import Order
-from portal import dashboard
+from commissions.views import CommissionListView
+from portal.dashboard import build_chart, last_months, list_view
 from portal.models import StatusChange
 from tests.commissions.helpers import commission, days_ago, today, tracker
 from tests.factories import OrderFactory, ResellerAccountFactory
@@ -22,6 +24,11 @@ from tests.factories import OrderFactory, ResellerAccountFactory
 S = Commission.Status
 HOME = reverse("home")
 LIST = reverse("commissions:list")
+
+
+def home_chart(response, key):
+    """The chart `key` on the home page, or None."""
+    return next((c for c in response.context["charts"] if c.key == key), None)
 
 
 def params(url):
@@ -174,8 +181,8 @@ def test_a_tracker_sees_commission_tiles_and_chart_but_no_order_ones(
     tiles = commission_tiles(response)
     assert {key: tile.count for key, tile in tiles.items()} == EXPECTED_A
     assert len(response.context["tiles"]) == len(tiles)
-    assert response.context["chart"] is None
-    assert response.context["commission_chart"] is not None
+    assert home_chart(response, "order") is None
+    assert home_chart(response, "commission") is not None
     assert 'data-testid="commission-chart"' in response.text
     assert 'data-testid="order-chart"' not in response.text
 
@@ -186,7 +193,7 @@ def test_the_orders_module_shows_neither_commission_tiles_nor_chart(
     response = client_for(olga).get(HOME)
 
     assert commission_tiles(response) == {}
-    assert response.context["commission_chart"] is None
+    assert home_chart(response, "commission") is None
     assert 'data-testid="commission-chart"' not in response.text
     assert f'href="{LIST}?' not in response.text
 
@@ -198,8 +205,9 @@ def test_a_collaborator_without_modules_sees_neither(client_for, bob, commission
     assert 'data-testid="commission-chart"' not in response.text
 
 
-def test_list_url_finds_the_commissions_list():
-    assert dashboard.list_url(dashboard.CommissionListView) == LIST
+def test_the_commission_tiles_open_the_commissions_list():
+    assert list_view("commissions:list") is CommissionListView
+    assert [source.module for source in dashboard.TILES] == [Module.COMMISSIONS_TRACK]
 
 
 # Chart --------------------------------------------------------------------------------------------
@@ -218,7 +226,7 @@ def moved(obj, frm, to, when):
 def monthly_commissions(account_a, account_b):
     """Releases and payments of reseller A in three of the twelve months (history written by a
     bulk load, then refreshed), one month too old, and B's."""
-    months = dashboard.last_months(timezone.localdate())
+    months = last_months(timezone.localdate())
     branch = ResellerAccountFactory(reseller=account_a.reseller)
     plan = {
         (months[0], S.RELEASED): 4,
@@ -247,7 +255,7 @@ def test_the_chart_counts_commissions_released_and_paid_per_month(
 ):
     months, plan = monthly_commissions
 
-    chart = client_for(alice).get(HOME).context["commission_chart"]
+    chart = home_chart(client_for(alice).get(HOME), "commission")
 
     assert [bar.month for bar in chart.bars] == months
     for month in months:
@@ -288,10 +296,10 @@ def test_the_chart_is_its_own_accessible_svg(client_for, alice, monthly_commissi
 
 
 def test_released_and_paid_stand_side_by_side_from_the_baseline():
-    months = dashboard.last_months(dt.date(2026, 5, 2))
+    months = last_months(dt.date(2026, 5, 2))
     counts = {(months[0], S.RELEASED): 30, (months[0], S.PAID): 10, (months[1], S.PAID): 40}
 
-    chart = dashboard.build_chart(counts, months, dashboard.COMMISSION_SERIES, stacked=False)
+    chart = build_chart(counts, months, dashboard.COMMISSION_SERIES, stacked=False)
 
     assert not chart.stacked
     assert [value for value, _ in chart.ticks] == [0, 10, 20, 30, 40]  # the tallest bar, 40
@@ -303,8 +311,8 @@ def test_released_and_paid_stand_side_by_side_from_the_baseline():
     assert released.width == pytest.approx(chart.bars[0].width / 2)
     assert released.height == pytest.approx(paid.height * 3)
     assert chart.bars[1].segments[0].y == pytest.approx(0)
-    # The orders chart still stacks.
-    stacked = dashboard.build_chart({(months[0], Order.Status.PLACED): 1}, months)
+    # The same series stack unless told otherwise, as the orders chart does.
+    stacked = build_chart({(months[0], S.RELEASED): 1}, months, dashboard.COMMISSION_SERIES)
     assert stacked.stacked and stacked.bars[0].segments[0].x == stacked.bars[0].x
 
 
@@ -312,11 +320,11 @@ def test_a_transition_shows_in_the_chart_at_once(client_for, alice, account_a):
     this_month = timezone.localdate().replace(day=1)
     made = commission(account_a)
     client = client_for(alice)
-    assert client.get(HOME).context["commission_chart"].count(this_month, S.RELEASED) == 0
+    assert home_chart(client.get(HOME), "commission").count(this_month, S.RELEASED) == 0
 
     made.transition_to(S.RELEASED)
 
-    chart = client.get(HOME).context["commission_chart"]
+    chart = home_chart(client.get(HOME), "commission")
     assert (chart.count(this_month, S.RELEASED), chart.count(this_month, S.PAID)) == (1, 0)
 
 
@@ -325,7 +333,7 @@ def test_the_chart_never_counts_another_resellers_commissions(
 ):
     months, _plan = monthly_commissions
 
-    chart = client_for(charlie).get(HOME).context["commission_chart"]
+    chart = home_chart(client_for(charlie).get(HOME), "commission")
 
     assert chart.count(months[11], S.RELEASED) == 1
     assert chart.count(months[6], S.PAID) == 1
@@ -343,7 +351,7 @@ def home_queries(client):
 
 
 def add(account, n):
-    months = dashboard.last_months(timezone.localdate())
+    months = last_months(timezone.localdate())
     for i in range(n):
         made = commission(account, code=("IMB", "IMT", "BRLINK")[i % 3], due_date=days_ago(i))
         moved(made, S.PROVISIONED, S.RELEASED, mid_month(months[i % 12]))
@@ -361,5 +369,5 @@ def test_the_home_page_runs_the_same_queries_at_any_number_of_commissions(
     add(account_a, 40)
     many = home_queries(client)
 
-    assert client.get(HOME).context["commission_chart"].series_total(S.RELEASED) == 45
+    assert home_chart(client.get(HOME), "commission").series_total(S.RELEASED) == 45
     assert few == many
