@@ -1,12 +1,16 @@
-"""The ERP feed: CSV and XLSX files imported as idempotent upserts by natural key (DESIGN §5).
+"""The ERP feed: CSV and XLSX files imported as idempotent upserts by natural key.
 
 Each kind of file is one declarative `Kind`: its columns and how each is parsed, the rows of other
-tables it refers to, its natural key, and what an upsert does besides setting fields. One engine
-runs every kind, inside one transaction per file. It reads the file a chunk of rows at a time;
-for each chunk it parses and checks the rows, with the lookups fetched in batches, then updates
-existing rows one by one (status changes go through the lifecycle, so they are recorded) and
-inserts new ones in a batch. Little outlives a chunk, so memory does not grow with the file. If
-any row is bad the whole file is rolled back, so a file is never half-imported.
+tables it refers to, its natural key, and what an upsert does besides setting fields. The area
+apps declare their kinds with this module's Column, Ref, Kind, parsers and RowError, and
+settings.ERP_KINDS lists them; this module knows no app.
+
+One engine runs every kind, inside one transaction per file. It reads the file a chunk of rows
+at a time; for each chunk it parses and checks the rows, with the lookups fetched in batches,
+then updates existing rows one by one (status changes go through the lifecycle, so they are
+recorded) and inserts new ones in a batch. Little outlives a chunk, so memory does not grow
+with the file. If any row is bad the whole file is rolled back, so a file is never
+half-imported.
 """
 
 import csv
@@ -17,37 +21,26 @@ import re
 import zipfile
 import zoneinfo
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from xml.parsers import expat
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import DatabaseError, transaction
 from django.db.models import Max
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.xml.constants import SHEET_MAIN_NS
 
-from accounts.models import ResellerAccount
-from commissions.models import Commission, CommissionTotal, Company, Installment, copied_from
-from orders.models import (
-    Carrier,
-    Customer,
-    Delivery,
-    DeliveryEvent,
-    Invoice,
-    Order,
-    OrderLine,
-    OrderMonth,
-)
 from portal import cnpj
 from portal.lifecycle import IllegalTransition
 
@@ -55,7 +48,6 @@ SAO_PAULO = zoneinfo.ZoneInfo("America/Sao_Paulo")
 # Rows are read, checked and written this many at a time, and it keeps every IN (...) list
 # well under the databases' limits on query parameters.
 CHUNK = 500
-COMPLIANCE_HOLD = "compliance approval"
 
 
 class ImportFileError(Exception):
@@ -253,6 +245,8 @@ class Ref:
 
 @dataclass(frozen=True)
 class Kind:
+    """One kind of file. The hooks get the file's run; _Run says what of it they may use."""
+
     name: str
     model: type
     # Model attributes that make the natural key; the upsert matches existing rows on them.
@@ -347,266 +341,42 @@ class Result:
             }
 
 
-# Hooks of the kinds that do more than set fields.
+# The kinds. Each area app declares its own as a sequence of Kind, and settings.ERP_KINDS names
+# those sequences by dotted path. They are imported on first use, not with this module: the
+# apps' declarations import this module, and the engine does not depend on which apps there are.
 
 
-def _installment_company(row, run):
-    company = run.company_for(row.values["invoice_number"])
-    if company is None:
-        raise RowError(
-            (
-                "invoice_number",
-                _("No company has an invoice prefix that matches invoice number “%(number)s”.")
-                % {"number": row.values["invoice_number"]},
-            )
-        )
-    row.values["company_id"] = company.pk
+@lru_cache(maxsize=4)
+def _load_kinds(paths):
+    kinds, sources = {}, {}
+    for path in paths:
+        for kind in import_string(path):
+            if kind.name in kinds:
+                raise ImproperlyConfigured(
+                    f"ERP_KINDS: {sources[kind.name]} and {path} both declare a kind named "
+                    f"{kind.name!r}."
+                )
+            kinds[kind.name], sources[kind.name] = kind, path
+    return kinds
 
 
-def _commission_from_installment(row, run):
-    installment = row.refs["installment"]
-    row.values.update(
-        account_id=installment.account_id,
-        company_id=installment.company_id,
-        **copied_from(installment),
-    )
+class _Kinds(Mapping):
+    """The kinds that settings.ERP_KINDS names, by name, in the order the setting lists them."""
+
+    def _loaded(self):
+        return _load_kinds(tuple(settings.ERP_KINDS))
+
+    def __getitem__(self, name):
+        return self._loaded()[name]
+
+    def __iter__(self):
+        return iter(self._loaded())
+
+    def __len__(self):
+        return len(self._loaded())
 
 
-def _commission_starting_status(values, row, run):
-    status = values.get("status")
-    if values["sale_type"] == Commission.SaleType.GOVERNMENT and status in (
-        None,
-        Commission.Status.PROVISIONED,
-    ):
-        values.update(status=Commission.Status.ON_HOLD, hold_reason=COMPLIANCE_HOLD)
-    elif status is None and row.refs["installment"].paid_date:
-        # The payment was imported before the commission: it is already identified.
-        values["status"] = Commission.Status.RELEASED
-
-
-def _release_commission(installment, row, run):
-    """A commission is released once the end customer's payment is identified (DESIGN §3)."""
-    commission = getattr(installment, "commission", None)
-    if commission is None or commission.status != Commission.Status.PROVISIONED:
-        return False
-    commission.transition_to(Commission.Status.RELEASED, by=None, reason=run.reason)
-    return True
-
-
-def _installment_account(row):
-    installment = row.refs.get("installment")
-    return installment.account_id if installment else None
-
-
-def _order_account(row):
-    account = row.refs.get("account")
-    return account.pk if account else None
-
-
-def _recount_commission_totals(accounts):
-    CommissionTotal.objects.refresh(accounts)
-
-
-def _recount_order_months(accounts):
-    OrderMonth.objects.refresh(accounts)
-
-
-_EVENT_COLUMNS = ("event_at", "event_description", "event_location")
-# Where a DeliveryEvent field's errors point in the file.
-_EVENT_FIELD_COLUMNS = dict(
-    zip(("occurred_at", "description", "location"), _EVENT_COLUMNS, strict=True)
-)
-
-
-def _delivery_details(row, run):
-    given = [column for column in _EVENT_COLUMNS if column in row.data]
-    if given and not {"event_at", "event_description"} <= set(given):
-        missing = "event_description" if "event_at" in given else "event_at"
-        raise RowError((missing, _("A tracking event needs event_at and event_description.")))
-    if "carrier" in row.data:
-        row.values["carrier_id"] = run.carrier(row.data["carrier"]).pk
-
-
-def _delivery_event(delivery, row, run):
-    if "event_at" not in row.data:
-        return False
-    events = run.delivery_events()
-    key = (delivery.pk, row.data["event_at"], row.data["event_description"])
-    location = row.data.get("event_location", "")
-    event = events.get(key)
-    if event is None:
-        event = DeliveryEvent(
-            delivery=delivery, occurred_at=key[1], description=key[2], location=location
-        )
-    elif "event_location" in row.data and event.location != location:
-        event.location = location
-    else:
-        return False
-    run.check(event, columns=_EVENT_FIELD_COLUMNS)
-    event.save()
-    events[key] = event
-    return True
-
-
-ACCOUNT = Ref(
-    "account",
-    ResellerAccount,
-    ("code",),
-    ("account_code",),
-    gettext_lazy("Unknown reseller account “%(key)s”."),
-)
-CUSTOMER = Ref(
-    "customer",
-    Customer,
-    ("code",),
-    ("customer_code",),
-    gettext_lazy("Unknown customer “%(key)s”; import the customers first."),
-)
-ORDER = Ref(
-    "order",
-    Order,
-    ("number",),
-    ("order_number",),
-    gettext_lazy("Unknown order “%(key)s”; import the orders first."),
-)
-INSTALLMENT = Ref(
-    "installment",
-    Installment,
-    ("invoice_number", "number"),
-    ("invoice_number", "installment"),
-    gettext_lazy("Unknown installment “%(key)s”; import the installments first."),
-)
-
-KINDS = {
-    kind.name: kind
-    for kind in (
-        Kind(
-            "customers",
-            Customer,
-            key=("code",),
-            columns=(
-                Column("code"),
-                Column("cnpj", cnpj_number),
-                Column("name"),
-                Column("is_government", boolean, required=False),
-            ),
-        ),
-        Kind(
-            "orders",
-            Order,
-            key=("number",),
-            columns=(
-                Column("number"),
-                Column("account_code"),
-                Column("customer_code", required=False),
-                Column("status", choice(Order.Status)),
-                Column("created_at", aware_datetime),
-                Column("total", decimal),
-            ),
-            refs=(ACCOUNT, CUSTOMER),
-            remember=_order_account,
-            after_file=_recount_order_months,
-        ),
-        Kind(
-            "order_lines",
-            OrderLine,
-            key=("order_id", "line_number"),
-            columns=(
-                Column("order_number"),
-                Column("line_number", integer),
-                Column("sku"),
-                Column("description"),
-                Column("quantity", decimal),
-                Column("unit_price", decimal),
-            ),
-            refs=(ORDER,),
-        ),
-        Kind(
-            "invoices",
-            Invoice,
-            key=("access_key",),
-            columns=(
-                Column("order_number"),
-                Column("number"),
-                Column("series"),
-                Column("issued_at", date),
-                Column("access_key", access_key),
-            ),
-            refs=(ORDER,),
-        ),
-        Kind(
-            "installments",
-            Installment,
-            key=("invoice_number", "number"),
-            columns=(
-                Column("invoice_number"),
-                Column("installment", integer, to="number"),
-                Column("account_code"),
-                Column("customer_code"),
-                Column("order_number", required=False),
-                Column("issue_date", date),
-                Column("due_date", date),
-                Column("amount", decimal),
-            ),
-            refs=(ACCOUNT, CUSTOMER, ORDER),
-            derive=_installment_company,
-        ),
-        Kind(
-            "commissions",
-            Commission,
-            key=("installment_id",),
-            columns=(
-                Column("invoice_number"),
-                Column("installment", integer),
-                Column("net_amount", decimal),
-                Column("sale_type", choice(Commission.SaleType)),
-                Column("status", choice(Commission.Status), required=False),
-            ),
-            refs=(INSTALLMENT,),
-            derive=_commission_from_installment,
-            on_create=_commission_starting_status,
-            remember=_installment_account,
-            after_file=_recount_commission_totals,
-        ),
-        Kind(
-            "payments",
-            Installment,
-            key=("invoice_number", "number"),
-            columns=(
-                Column("invoice_number"),
-                Column("installment", integer, to="number"),
-                Column("paid_date", date),
-                Column("paid_amount", decimal),
-            ),
-            creates=False,
-            select_related=("commission",),
-            after_save=_release_commission,
-        ),
-        Kind(
-            "deliveries",
-            Delivery,
-            key=("order_id",),
-            columns=(
-                Column("order_number"),
-                Column(
-                    "carrier",
-                    text_max(Carrier._meta.get_field("name").max_length),
-                    required=False,
-                    to=None,
-                ),
-                Column("status", choice(Delivery.Status)),
-                Column("expected_date", date, required=False),
-                Column("tracking_code", required=False),
-                Column("event_at", aware_datetime, required=False, to=None),
-                Column("event_description", required=False, to=None),
-                Column("event_location", required=False, to=None),
-            ),
-            refs=(ORDER,),
-            derive=_delivery_details,
-            after_save=_delivery_event,
-        ),
-    )
-}
+KINDS = _Kinds()
 
 
 def get_kind(name):
@@ -1084,7 +854,13 @@ def _fetch(queryset, fields, firsts):
 class _Run:
     """One file being imported, a chunk of rows at a time: the lookups it has fetched for the
     chunk, and the little that outlives a chunk (the counts and first errors in the result,
-    what after_file needs)."""
+    what after_file needs).
+
+    A kind's hooks get the run and may use: `reason`, for the history of a status they change;
+    `check()`, to check a record they write; `existing`, the chunk's records by natural key;
+    `fetch()`, to look up rows for the whole chunk at once; and two dicts of their own, which
+    the engine never reads: `file_cache`, kept for the whole file, and `chunk_cache`, emptied
+    before each chunk."""
 
     def __init__(self, kind, path, header, result):
         self.kind, self.header, self.result = kind, header, result
@@ -1107,12 +883,12 @@ class _Run:
             self.created_above = kind.model.objects.aggregate(last=Max("pk"))["last"] or 0
         self.remembered = set()
         self.stopped = False
-        self._companies = {}
-        self._carriers = None
-        self._events = None
+        self.file_cache = {}
+        self.chunk_cache = {}
 
     def process(self, data):
         """Parses, checks and writes one chunk of rows, and adds their errors to the result."""
+        self.chunk_cache = {}
         rows = self.parse(data)
         self.resolve(rows)
         self.write(rows)
@@ -1189,7 +965,6 @@ class _Run:
         if self.kind.select_related:
             queryset = queryset.select_related(*self.kind.select_related)
         self.existing = _fetch(queryset, self.kind.key, {self._key(row)[0] for row in ready})
-        self._events = None
         self.pending = []
         for row in ready:
             # Row errors are found before anything of the row is written, so the transaction
@@ -1304,26 +1079,10 @@ class _Run:
                 )
             ) from None
 
-    def company_for(self, invoice_number):
-        # A prefix has at most this many characters, so they alone decide the company.
-        head = invoice_number[: Company._meta.get_field("invoice_prefix").max_length]
-        if head not in self._companies:
-            self._companies[head] = Company.objects.for_invoice_number(head)
-        return self._companies[head]
-
-    def carrier(self, name):
-        if self._carriers is None:
-            self._carriers = {c.name.casefold(): c for c in Carrier.objects.all()}
-        if name.casefold() not in self._carriers:
-            self._carriers[name.casefold()] = Carrier.objects.create(name=name)
-        return self._carriers[name.casefold()]
-
-    def delivery_events(self):
-        if self._events is None:
-            ids = {delivery.pk for delivery in self.existing.values()}
-            fields = ("delivery_id", "occurred_at", "description")
-            self._events = _fetch(DeliveryEvent.objects.all(), fields, ids)
-        return self._events
+    def fetch(self, queryset, fields, firsts):
+        """Rows of `queryset` keyed by the tuple of `fields`, among those whose first field is
+        in `firsts`, fetched in batches."""
+        return _fetch(queryset, fields, firsts)
 
 
 def import_file(*, kind, path):

@@ -229,6 +229,10 @@ ERP_IMPORT_MAX_ROWS = envint("ERP_IMPORT_MAX_ROWS", 200_000)
 ERP_IMPORT_MAX_COLUMNS = envint("ERP_IMPORT_MAX_COLUMNS", 200)
 ERP_IMPORT_MAX_CSV_LINE_CHARS = envint("ERP_IMPORT_MAX_CSV_LINE_CHARS", 100_000)
 ERP_IMPORT_MAX_ERRORS = envint("ERP_IMPORT_MAX_ERRORS", 100)
+# The kinds of file that `manage.py import_erp` reads, in the order its help lists them: the
+# dotted path of each app's sequence of portal.erp.Kind, imported on first use. A kind's name
+# may appear only once across them.
+ERP_KINDS = ["orders.erp.KINDS", "commissions.erp.KINDS"]
 
 LANGUAGE_CODE = "pt-br"
 LANGUAGES = [("pt-br", _("Brazilian Portuguese"))]

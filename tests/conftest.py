@@ -24,6 +24,9 @@ from tests.factories import (
     UserFactory,
 )
 
+# The ERP import's fixtures, for the engine's tests and for those of the apps' kinds.
+from tests.portal.erp_helpers import erp_accounts, imported  # noqa: F401
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):

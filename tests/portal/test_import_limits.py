@@ -10,7 +10,7 @@ import pytest
 from orders.models import Order, OrderMonth
 from portal.models import StatusChange
 from tests.factories import ResellerAccountFactory
-from tests.portal.test_import import failed_import, run_import
+from tests.portal.erp_helpers import failed_import, run_import
 
 HEADER = ["number", "account_code", "customer_code", "status", "created_at", "total"]
 MB = 1024 * 1024
