@@ -6,6 +6,12 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
 
+def required_module(view):
+    """The module a routed view declares (`module_required` or `ModuleRequiredMixin`), or None."""
+    view_class = getattr(view, "view_class", None)
+    return getattr(view, "required_module", None) or getattr(view_class, "module", None)
+
+
 def collaborator_of(user):
     """The active user's collaborator record, or None (anonymous, staff, orphan)."""
     if not user.is_authenticated:

@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from collaborators.access import required_module
 from collaborators.modules import Module
 from tests.factories import (
     CollaboratorFactory,
@@ -56,12 +57,6 @@ def _walk(patterns, prefix="", namespace=""):
 
 def _url_names():
     return sorted({name for name, _ in _walk(get_resolver().url_patterns)})
-
-
-def _required_module(callback):
-    module = getattr(callback, "required_module", None)
-    view_class = getattr(callback, "view_class", None)
-    return module or (getattr(view_class, "module", None) if view_class else None)
 
 
 def _callback(name):
@@ -140,7 +135,7 @@ def _expected(name, role):
         if role == "staff":
             return "staff_admin"
         return ADMIN_LOGIN
-    module = _required_module(_callback(name))
+    module = required_module(_callback(name))
     if module is not None:
         if role == "anonymous":
             return LOGIN
