@@ -5,9 +5,11 @@ PY := $(VENV)/bin/python
 # pyenv honours .python-version; elsewhere take the newest python3 that Django 6 accepts.
 BOOTSTRAP_PYTHON ?= $(shell (command -v pyenv >/dev/null 2>&1 && pyenv which python 2>/dev/null) || command -v python3.13 || command -v python3.12)
 PYTEST_ARGS ?=
+# pytest-xdist workers: one per core ("auto"); TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= auto
 # The settings refuse to start without SECRET_KEY unless DEBUG=1. The catalogue tools run as
 # production does (DEBUG unset), on a throwaway key unless SECRET_KEY is set; the tests make up
-# their own (tests/secret_key.py).
+# their own (tests/environment.py).
 WITH_KEY = SECRET_KEY="$${SECRET_KEY:-$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')}"
 
 .PHONY: install demo test lint messages check-messages clean
@@ -29,7 +31,7 @@ demo: install
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
