@@ -13,16 +13,12 @@ colleagues), so the permissions an admin granted them are there already.
 
 import datetime as dt
 import random
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from xml.sax.saxutils import escape
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import ProtectedError, Q
 from django.db.models.functions import Lower
@@ -51,19 +47,31 @@ from orders.models import (
     OrderMonth,
 )
 from portal import cnpj
+from portal.demokit import (
+    BATCH,
+    CENT,
+    DAY,
+    HISTORY_DAYS,
+    HOURS_1,
+    HOURS_3,
+    DemoError,
+    brl,
+    cents,
+    delete_files,
+    format_date,
+    insert_dated,
+    make_cnpj,
+    minimal_pdf,
+    nfe_access_key,
+    save_files,
+)
 from portal.models import StatusChange
 
 DEMO_PASSWORD = "demo1234"
 DEFAULT_SEED = 20260601
 DEFAULT_ORDERS = 3000
-HISTORY_DAYS = 456  # about fifteen months
-BATCH = 1000
-CENT = Decimal("0.01")
 # Net commission = margin − the sale's taxes; the demo uses one flat tax rate for the taxes.
 NET_OF_TAXES = Decimal("0.8547")
-DAY = dt.timedelta(days=1)
-HOURS_1 = dt.timedelta(hours=1)
-HOURS_3 = dt.timedelta(hours=3)
 HOLD_REASON = "Venda para órgão público: aguardando aprovação do compliance."
 COMPLIANCE_OK = "Aprovada pelo compliance."
 REFUSAL_REASON = "O tomador da NFS-e não é a companhia IMT (CNPJ 06.241.557/0001-09)."
@@ -422,72 +430,6 @@ SHOWCASE = (
 )
 
 
-def make_cnpj(root8, branch=1):
-    base = f"{root8}{branch:04d}"
-    return base + cnpj.check_digits(base)
-
-
-def nfe_access_key(*, state_code, issued, issuer_cnpj, series, number, random_code):
-    """The 44-digit NF-e access key: 43 digits of data and a modulo-11 check digit."""
-    body = (
-        f"{state_code}{issued:%y%m}{issuer_cnpj}55{int(series):03d}{int(number):09d}"
-        f"1{random_code:08d}"
-    )
-    total = sum(int(d) * (2 + i % 8) for i, d in enumerate(reversed(body)))
-    remainder = total % 11
-    return body + str(0 if remainder < 2 else 11 - remainder)
-
-
-def minimal_pdf(lines):
-    """A one-page PDF with the given text lines, in Helvetica (WinAnsi, so accents show)."""
-
-    def text(line):
-        line = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        return line.encode("cp1252", errors="replace")
-
-    stream = b"BT /F1 11 Tf 56 790 Td 16 TL\n"
-    stream += b"".join(b"(" + text(line) + b") '\n" for line in lines) + b"ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
-def brl(amount):
-    """R$ 3.072,85: money in the files as a Brazilian reader expects it."""
-    whole, cents = f"{amount:,.2f}".split(".")
-    return f"R$ {whole.replace(',', '.')},{cents}"
-
-
-def format_date(day):
-    return f"{day:%d/%m/%Y}"
-
-
-def cents(value):
-    return (Decimal(value) / 100).quantize(CENT)
-
-
-class DemoError(Exception):
-    """The database cannot take the demo data set, e.g. the companies are missing."""
-
-
 # -- plans: what gets built, decided in memory before anything is written -------------------------
 
 
@@ -650,13 +592,16 @@ class Builder:
         after = {**state, "modules": [Module.ORDERS.value]}
         changes.append((pedidos, None, {}, state, "first login", pedidos.first_access))
         changes.append((pedidos, admins["A"], state, after, "", pedidos.first_access + HOURS_3))
-        with backdating(AccessChange, "changed_at"):
-            AccessChange.objects.bulk_create(
+        insert_dated(
+            AccessChange,
+            (
                 AccessChange(
                     collaborator=c, changed_by=by, before=b, after=a, reason=r, changed_at=when
                 )
                 for c, by, b, a, r, when in changes
-            )
+            ),
+            "changed_at",
+        )
         self.counts["collaborators"] = Collaborator.objects.filter(
             reseller__in=self.resellers.values()
         ).count()
@@ -1152,8 +1097,7 @@ class Builder:
             )
             for spec, requester, code, chosen, day, status in planned
         ]
-        with backdating(CommissionRequest, "created_at"):
-            CommissionRequest.objects.bulk_create(requests, batch_size=BATCH)
+        insert_dated(CommissionRequest, requests, "created_at")
         service_invoices, files = [], []
         payment_document = 5_100_041_200
         nfse_number = {spec.key: spec.nfse_start for spec in RESELLERS}
@@ -1207,8 +1151,7 @@ class Builder:
                     files.append((invoice, "pdf", f"NFSe-{invoice.number}.pdf", pdf))
                 service_invoices.append(invoice)
         save_files(files)
-        with backdating(ServiceInvoice, "sent_at"):
-            ServiceInvoice.objects.bulk_create(service_invoices, batch_size=BATCH)
+        insert_dated(ServiceInvoice, service_invoices, "sent_at")
         self._reverse_a_few(rng)
         Commission.objects.bulk_create(
             [c.commission for c in self.commission_plans], batch_size=BATCH
@@ -1286,8 +1229,7 @@ class Builder:
                     reason=entry.reason,
                 )
             )
-        with backdating(StatusChange, "changed_at"):
-            StatusChange.objects.bulk_create(rows, batch_size=BATCH)
+        insert_dated(StatusChange, rows, "changed_at")
         self.counts["status changes"] = len(rows)
 
     def _order_history(self, plan):
@@ -1311,43 +1253,6 @@ class Builder:
         for to, when, reason in steps:
             self.record(plan.obj, previous, to, when, reason=reason)
             previous = to
-
-
-@contextmanager
-def backdating(model, field_name):
-    """Lets bulk_create keep the date given to an auto_now_add field: the demo has a past.
-
-    Only for this one-off command; the field is restored however the block ends.
-    """
-    field = model._meta.get_field(field_name)
-    field.auto_now_add = False
-    try:
-        yield
-    finally:
-        field.auto_now_add = True
-
-
-def save_files(jobs):
-    """Stores (instance, field name, file name, bytes) through Django storage, several at a time.
-
-    A stale leftover under the same name is replaced, so names stay deterministic: storage
-    would otherwise add a random suffix. The threads only overlap waiting on the disk.
-    """
-    storage = default_storage
-    names = [
-        instance._meta.get_field(field_name).generate_filename(instance, filename)
-        for instance, field_name, filename, _ in jobs
-    ]
-
-    def save(name, content):
-        if storage.exists(name):
-            storage.delete(name)
-        return storage.save(name, ContentFile(content))
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        saved = list(pool.map(save, names, [job[3] for job in jobs]))
-    for (instance, field_name, _, _), name in zip(jobs, saved, strict=True):
-        setattr(instance, field_name, name)
 
 
 # -- the demo logins, present or not --------------------------------------------------------------
@@ -1512,8 +1417,7 @@ def wipe():
     accounts.delete()
     resellers.delete()
     # Deleted now rather than on commit: a rebuild writes files under the same names.
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(default_storage.delete, files))
+    delete_files(files)
 
 
 @dataclass(frozen=True)
