@@ -12,7 +12,6 @@ colleagues), so the permissions an admin granted them are there already.
 """
 
 import datetime as dt
-import random
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from xml.sax.saxutils import escape
@@ -55,6 +54,7 @@ from portal.demokit import (
     HOURS_1,
     HOURS_3,
     DemoError,
+    Step,
     brl,
     cents,
     delete_files,
@@ -68,8 +68,6 @@ from portal.demokit import (
 from portal.models import StatusChange
 
 DEMO_PASSWORD = "demo1234"
-DEFAULT_SEED = 20260601
-DEFAULT_ORDERS = 3000
 # Net commission = margin − the sale's taxes; the demo uses one flat tax rate for the taxes.
 NET_OF_TAXES = Decimal("0.8547")
 HOLD_REASON = "Venda para órgão público: aguardando aprovação do compliance."
@@ -470,50 +468,18 @@ class CommissionPlan:
     commission: Commission
 
 
-@dataclass
-class HistoryEntry:
-    obj: object
-    frm: str
-    to: str
-    at: dt.datetime
-    by: User | None = None
-    reason: str = ""
-
-
 class Builder:
     """Plans the data set in memory, then writes it table by table with bulk inserts."""
 
-    def __init__(
-        self, *, orders=DEFAULT_ORDERS, seed=DEFAULT_SEED, today=None, files=True, real=None
-    ):
-        self.real = real
-        self.orders_a = max(orders, 20)
-        self.orders_b = max(orders // 8, 20)
-        self.seed = seed
-        self.today = today or timezone.localdate()
-        # Nothing happens later than yesterday, so no timestamp is in the future whatever the hour.
-        self.last_day = self.today - dt.timedelta(days=1)
-        self.files = files
-        self.tz = timezone.get_default_timezone()
-        self.history: list[HistoryEntry] = []
-        self.counts = {}
-
-    def rng(self, section):
-        # One generator per section, so changing one part of the data set leaves the rest alone.
-        return random.Random(f"{self.seed}:{section}")
-
-    def day(self, days_ago):
-        return self.today - dt.timedelta(days=days_ago)
-
-    def at(self, day, hour, minute=0):
-        return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)), self.tz)
-
-    def clip(self, day):
-        return min(day, self.last_day)
-
-    def record(self, obj, frm, to, at, by=None, *, reason=""):
-        """Queues a StatusChange; `obj` may still be unsaved, its pk is read at the end."""
-        self.history.append(HistoryEntry(obj, frm, to, at, by, reason))
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.orders_a = max(ctx.size, 20)
+        self.orders_b = max(ctx.size // 8, 20)
+        self.today = ctx.today
+        self.files = ctx.files
+        self.counts = ctx.counts
+        self.rng, self.day, self.at, self.clip = ctx.rng, ctx.day, ctx.at, ctx.clip
+        self.record = ctx.history.record
 
     def build(self):
         self.companies = {c.code: c for c in Company.objects.all()}
@@ -521,7 +487,8 @@ class Builder:
         if missing:
             raise DemoError(f"Companies missing (run migrate first): {', '.join(sorted(missing))}")
         self.build_resellers()
-        self.people = reset_logins(today=self.today, real=self.real)
+        self.people = reset_logins(today=self.today, real=self.ctx.real_users)
+        self.ctx.staff_disabled = self.people["staff_disabled"]
         self.build_colleagues()
         self.build_customers()
         self.build_orders()
@@ -1212,25 +1179,7 @@ class Builder:
         for plan in self.orders:
             if plan.age <= 30:
                 self._order_history(plan)
-        types = {}
-        rows = []
-        for entry in self.history:
-            model = type(entry.obj)
-            if model not in types:
-                types[model] = ContentType.objects.get_for_model(model)
-            rows.append(
-                StatusChange(
-                    content_type=types[model],
-                    object_id=entry.obj.pk,
-                    from_status=entry.frm,
-                    to_status=entry.to,
-                    changed_by=entry.by,
-                    changed_at=entry.at,
-                    reason=entry.reason,
-                )
-            )
-        insert_dated(StatusChange, rows, "changed_at")
-        self.counts["status changes"] = len(rows)
+        self.ctx.history.write()
 
     def _order_history(self, plan):
         created, status = plan.created_at, plan.status
@@ -1420,26 +1369,16 @@ def wipe():
     delete_files(files)
 
 
-@dataclass(frozen=True)
-class Loaded:
-    counts: dict | None  # None: the data set was there already; only the logins were reset
-    real_users: int  # users the demo did not create; with any, there is no demo staff login
-    staff_disabled: bool  # an earlier demo staff user lost the demo password
+def _build(ctx):
+    Builder(ctx).build()
 
 
-def load(*, rebuild=False, orders=DEFAULT_ORDERS, seed=DEFAULT_SEED, today=None, files=True):
-    """Builds the demo data set, or only resets the logins when it is there already."""
-    with transaction.atomic():
-        # Counted first: the wipe deletes the users of resellers that carry the demo's codes.
-        real = real_users().count()
-        if demo_present() and not rebuild:
-            people, counts = reset_logins(today=today, real=real), None
-        else:
-            wipe()
-            builder = Builder(orders=orders, seed=seed, today=today, files=files, real=real)
-            counts = builder.build()
-            people = builder.people
-    return Loaded(counts, people["real_users"], people["staff_disabled"])
+def _reset(ctx):
+    people = reset_logins(today=ctx.today, real=ctx.real_users)
+    ctx.staff_disabled = people["staff_disabled"]
+
+
+step = Step(build=_build, wipe=lambda ctx: wipe(), reset=_reset, present=lambda ctx: demo_present())
 
 
 def login_table(*, staff=True):

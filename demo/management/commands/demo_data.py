@@ -5,7 +5,9 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from demo import runner
 from portal import demo
+from portal.demokit import DemoError
 
 
 class Command(BaseCommand):
@@ -32,11 +34,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--orders",
             type=int,
-            default=demo.DEFAULT_ORDERS,
+            default=runner.DEFAULT_ORDERS,
             help="Orders of reseller A; reseller B gets an eighth as many (default %(default)s).",
         )
         parser.add_argument(
-            "--seed", type=int, default=demo.DEFAULT_SEED, help="Random seed (default %(default)s)."
+            "--seed",
+            type=int,
+            default=runner.DEFAULT_SEED,
+            help="Random seed (default %(default)s).",
         )
         parser.add_argument(
             "--today",
@@ -68,10 +73,10 @@ class Command(BaseCommand):
             raise CommandError("--orders must be positive.")
         started = time.monotonic()
         try:
-            loaded = demo.load(
+            loaded = runner.load(
                 rebuild=rebuild, orders=orders, seed=seed, today=today, files=not no_files
             )
-        except demo.DemoError as exc:
+        except DemoError as exc:
             raise CommandError(str(exc)) from exc
         elapsed = time.monotonic() - started
         counts = loaded.counts
