@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from portal.demo import real_users  # moves to accounts.demo
+from accounts.demo import real_users
 from portal.demokit import Context
 
 DEFAULT_SEED = 20260601

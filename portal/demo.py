@@ -16,14 +16,22 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from xml.sax.saxutils import escape
 
-from django.contrib.auth.hashers import make_password
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import ProtectedError, Q
-from django.db.models.functions import Lower
+from django.db.models import ProtectedError
 from django.utils import timezone
 
-from accounts.models import EcommerceUser, Reseller, ResellerAccount, User
+from accounts.demo import (
+    ADMIN_A,
+    ADMIN_B,
+    NOVO,
+    PEDIDOS,
+    RESELLERS,
+    ResellerSpec,
+    demo_accounts,
+    demo_resellers,
+)
+from accounts.models import Reseller, ResellerAccount, User
 from collaborators.models import AccessChange, Collaborator
 from collaborators.modules import Module
 from commissions.models import (
@@ -67,7 +75,6 @@ from portal.demokit import (
 )
 from portal.models import StatusChange
 
-DEMO_PASSWORD = "demo1234"
 # Net commission = margin − the sale's taxes; the demo uses one flat tax rate for the taxes.
 NET_OF_TAXES = Decimal("0.8547")
 HOLD_REASON = "Venda para órgão público: aguardando aprovação do compliance."
@@ -85,82 +92,16 @@ RStatus = CommissionRequest.Status
 SaleType = Commission.SaleType
 
 
-@dataclass(frozen=True)
-class AccountSpec:
-    code: str
-    branch: int
-    name: str
-    weight: int
-
-
-@dataclass(frozen=True)
-class ResellerSpec:
-    key: str
-    root: str  # the eight digits of the CNPJ root
-    name: str
-    code: str
-    accounts: tuple[AccountSpec, ...]
-    home_states: tuple[str, ...]
-    nfse_start: int
-
-    @property
-    def cnpj(self):
-        return make_cnpj(self.root, 1)
-
-
-RESELLERS = (
-    ResellerSpec(
-        key="A",
-        root="34516278",
-        name="Aurora Tecnologia e Serviços de Informática Ltda.",
-        code="M000000000LL",
-        accounts=(
-            AccountSpec("M000000000LL", 1, "Aurora Tecnologia — Matriz São Paulo", 55),
-            AccountSpec("M000000017LL", 2, "Aurora Tecnologia — Filial Campinas", 30),
-            AccountSpec("M000000023LL", 3, "Aurora Tecnologia — Filial Rio de Janeiro", 15),
-        ),
-        home_states=("SP", "RJ"),
-        nfse_start=1184,
-    ),
-    ResellerSpec(
-        key="B",
-        root="27894103",
-        name="Bandeirantes Sistemas e Redes Ltda.",
-        code="M000000000BB",
-        accounts=(
-            AccountSpec("M000000000BB", 1, "Bandeirantes Sistemas — Matriz Belo Horizonte", 70),
-            AccountSpec("M000000031BB", 2, "Bandeirantes Sistemas — Filial Uberlândia", 30),
-        ),
-        home_states=("MG",),
-        nfse_start=342,
-    ),
-)
-
-
-@dataclass(frozen=True)
-class DemoLogin:
-    login: str
-    who: str
-    name: str
-    reseller: str | None  # None: distributor staff, who are not in the e-commerce store
-    store_admin: bool = False
-
-
-LOGINS = (
-    DemoLogin("admin@revenda-a.example", "reseller A's admin", "Ana Paula Moreira", "A", True),
-    DemoLogin("pedidos@revenda-a.example", "only Status de pedidos", "Pedro Henrique Lima", "A"),
-    DemoLogin(
-        "novo@revenda-a.example",
-        "has never logged in; no modules after the first login",
-        "Natália Ribeiro",
-        "A",
-    ),
-    DemoLogin("admin@revenda-b.example", "reseller B's admin", "Bruno Carvalho", "B", True),
-    DemoLogin(
-        "staff@distribuidora.example", "distributor staff (Django admin)", "Sérgio Tavares", None
-    ),
-)
-ADMIN_A, PEDIDOS, NOVO, ADMIN_B, STAFF = LOGINS
+# Transitional: these move to the steps that use them.
+ACCOUNT_WEIGHTS = {
+    "M000000000LL": 55,
+    "M000000017LL": 30,
+    "M000000023LL": 15,
+    "M000000000BB": 70,
+    "M000000031BB": 30,
+}
+HOME_STATES = {"A": ("SP", "RJ"), "B": ("MG",)}
+NFSE_START = {"A": 1184, "B": 342}
 
 
 @dataclass(frozen=True)
@@ -486,9 +427,8 @@ class Builder:
         missing = {code for code, _ in COMPANY_WEIGHTS} - set(self.companies)
         if missing:
             raise DemoError(f"Companies missing (run migrate first): {', '.join(sorted(missing))}")
-        self.build_resellers()
-        self.people = reset_logins(today=self.today, real=self.ctx.real_users)
-        self.ctx.staff_disabled = self.people["staff_disabled"]
+        self.resellers, self.accounts = self.ctx.resellers, self.ctx.accounts
+        self.people = {"staff": self.ctx.staff, "pedidos": reset_collaborators(self.ctx)}
         self.build_colleagues()
         self.build_customers()
         self.build_orders()
@@ -504,23 +444,6 @@ class Builder:
         return self.counts
 
     # -- who --------------------------------------------------------------------------------------
-
-    def build_resellers(self):
-        self.resellers, self.accounts = {}, {}
-        for spec in RESELLERS:
-            reseller = Reseller.objects.create(cnpj=spec.cnpj, name=spec.name, code=spec.code)
-            self.resellers[spec.key] = reseller
-            self.accounts[spec.key] = [
-                ResellerAccount.objects.create(
-                    reseller=reseller,
-                    code=account.code,
-                    cnpj=make_cnpj(spec.root, account.branch),
-                    name=account.name,
-                )
-                for account in spec.accounts
-            ]
-        self.counts["resellers"] = len(self.resellers)
-        self.counts["accounts"] = sum(len(a) for a in self.accounts.values())
 
     def build_colleagues(self):
         changes = []  # (collaborator, changed_by, before, after, reason, when)
@@ -618,7 +541,7 @@ class Builder:
 
     @staticmethod
     def _customer_name(rng, spec, government, taken):
-        home = [c for c in CITIES if c[1] in spec.home_states]
+        home = [c for c in CITIES if c[1] in HOME_STATES[spec.key]]
         while True:
             city, state = rng.choice(home if rng.random() < 0.7 else CITIES)
             if government:
@@ -640,7 +563,7 @@ class Builder:
         plans = []
         for spec, n in zip(RESELLERS, (self.orders_a, self.orders_b), strict=True):
             accounts = self.accounts[spec.key]
-            weights = [a.weight for a in spec.accounts]
+            weights = [ACCOUNT_WEIGHTS[a.code] for a in spec.accounts]
             customers = self.customers[spec.key]
             pools = {
                 False: [c for c in customers if not c.is_government],
@@ -1067,7 +990,7 @@ class Builder:
         insert_dated(CommissionRequest, requests, "created_at")
         service_invoices, files = [], []
         payment_document = 5_100_041_200
-        nfse_number = {spec.key: spec.nfse_start for spec in RESELLERS}
+        nfse_number = dict(NFSE_START)
         for request, (spec, requester, _, chosen, day, status) in zip(
             requests, planned, strict=True
         ):
@@ -1214,47 +1137,11 @@ def demo_present():
     )
 
 
-def demo_logins():
-    """Every login the demo creates a portal user for, at once or at the user's first login."""
-    return [d.login for d in LOGINS] + [c.login for c in COLLEAGUES]
-
-
-def real_users():
-    """Users the demo did not create: their database may be a real one."""
-    logins = [login.lower() for login in demo_logins()]
-    return User.objects.annotate(login=Lower("email")).exclude(login__in=logins)
-
-
-def reset_logins(*, today=None, real=None):
-    """Puts the demo logins back where the README says they land; returns who is who.
-
-    Store users get the demo password back, unlocked and active. pedidos@ has exactly the orders
-    module; novo@ has never logged in (its portal user, if any, goes); the admins are admins.
-    The staff login, a superuser with a published password, exists only on a database where
-    every user is the demo's (see `demo_staff`); `real` counts the others, taken before a wipe.
-    """
-    today = today or timezone.localdate()
-    real = real_users().count() if real is None else real
+def reset_collaborators(ctx):
+    """pedidos@ has exactly the orders module; novo@ has never logged in (its portal user, if
+    any, goes); the admins are admins. Returns pedidos@'s collaborator."""
+    today = ctx.today
     resellers = {spec.key: Reseller.objects.get(code=spec.code) for spec in RESELLERS}
-    # PBKDF2 takes a good part of a second per hash, so the demo users share one.
-    password = make_password(DEMO_PASSWORD)
-    store = [(d.login, d.name, d.reseller, d.store_admin) for d in LOGINS if d.reseller]
-    store += [(c.login, c.name, c.reseller, c.is_admin) for c in COLLEAGUES]
-    for login, name, reseller, is_admin in store:
-        EcommerceUser.objects.update_or_create(
-            login=login,
-            defaults={
-                "password": password,
-                "name": name,
-                "reseller": resellers[reseller],
-                "is_admin": is_admin,
-                "is_active": True,
-                "is_locked": False,
-            },
-        )
-
-    staff, staff_disabled = demo_staff(password, real_users=real)
-
     tz = timezone.get_default_timezone()
     user = User.objects.filter(email__iexact=PEDIDOS.login).first()
     if user is None:
@@ -1287,47 +1174,13 @@ def reset_logins(*, today=None, real=None):
     Collaborator.objects.filter(user__email__in=[ADMIN_A.login, ADMIN_B.login]).update(
         is_admin=True, is_active=True
     )
-    return {
-        "password_hash": password,
-        "staff": staff,
-        "pedidos": pedidos,
-        "real_users": real,
-        "staff_disabled": staff_disabled,
-    }
-
-
-def demo_staff(password, *, real_users):
-    """The demo's superuser with the demo password, or None when the database has real users.
-
-    Returns (user or None, whether an earlier demo superuser lost the demo password). On a
-    database with real users, a superuser whose password is printed in the README would let
-    anyone into the admin: it is not created, and one left by an earlier run keeps no demo
-    password.
-    """
-    staff = User.objects.filter(email__iexact=STAFF.login).first()
-    if real_users:
-        if staff is not None and staff.check_password(DEMO_PASSWORD):
-            staff.set_unusable_password()
-            staff.save(update_fields=["password"])
-            return None, True
-        return None, False
-    if staff is None:
-        staff = User.objects.create_superuser(STAFF.login, name=STAFF.name)
-    staff.password = password
-    staff.is_staff = staff.is_superuser = staff.is_active = True
-    staff.save()
-    return staff, False
+    return pedidos
 
 
 def wipe():
     """Deletes the demo resellers and everything under them, their users and their files."""
-    specs = RESELLERS
-    resellers = Reseller.objects.filter(
-        Q(code__in=[s.code for s in specs]) | Q(cnpj__in=[s.cnpj for s in specs])
-    )
-    accounts = ResellerAccount.objects.filter(
-        Q(reseller__in=resellers) | Q(code__in=[a.code for s in specs for a in s.accounts])
-    )
+    resellers = demo_resellers()
+    accounts = demo_accounts()
     orders = Order.objects.filter(account__in=accounts)
     requests = CommissionRequest.objects.filter(reseller__in=resellers)
     service_invoices = ServiceInvoice.objects.filter(request__in=requests)
@@ -1358,13 +1211,7 @@ def wipe():
     installments.delete()
     orders.delete()
     Customer.objects.filter(pk__in=customer_ids - {None}, orders=None, installments=None).delete()
-    logins = [d.login for d in LOGINS if d.reseller] + [c.login for c in COLLEAGUES]
-    User.objects.filter(
-        Q(collaborator__reseller__in=resellers) | Q(email__in=logins), is_staff=False
-    ).delete()
-    EcommerceUser.objects.filter(Q(reseller__in=resellers) | Q(login__in=logins)).delete()
-    accounts.delete()
-    resellers.delete()
+    User.objects.filter(collaborator__reseller__in=resellers, is_staff=False).delete()
     # Deleted now rather than on commit: a rebuild writes files under the same names.
     delete_files(files)
 
@@ -1373,14 +1220,9 @@ def _build(ctx):
     Builder(ctx).build()
 
 
-def _reset(ctx):
-    people = reset_logins(today=ctx.today, real=ctx.real_users)
-    ctx.staff_disabled = people["staff_disabled"]
-
-
-step = Step(build=_build, wipe=lambda ctx: wipe(), reset=_reset, present=lambda ctx: demo_present())
-
-
-def login_table(*, staff=True):
-    """The demo logins as rows of (login, password, who)."""
-    return [(d.login, DEMO_PASSWORD, d.who) for d in LOGINS if staff or d is not STAFF]
+step = Step(
+    build=_build,
+    wipe=lambda ctx: wipe(),
+    reset=reset_collaborators,
+    present=lambda ctx: demo_present(),
+)

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
 # The demo data set (`manage.py demo_data`): each area app's steps, run in this order, each one
 # reading what the earlier ones made; a rebuild wipes them in the reverse order.
 DEMO_STEPS = [
+    "accounts.demo.step",
     "portal.demo.step",
 ]
 

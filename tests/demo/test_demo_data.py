@@ -1,4 +1,4 @@
-"""`manage.py demo_data`: the demo data set and its logins (issue 2 §6)."""
+"""`manage.py demo_data`: the demo data set and its logins."""
 
 import hashlib
 import io
@@ -8,13 +8,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from django.contrib.auth import authenticate
-from django.contrib.auth.backends import ModelBackend
 from django.core.management import call_command
 from django.db.models import Count
 
-from accounts.backends import EcommerceBackend
 from accounts.models import EcommerceUser, Reseller, ResellerAccount, User
-from accounts.store import InvalidCredentials, LocalStore
+from accounts.store import LocalStore
 from collaborators.models import Collaborator
 from collaborators.modules import Module
 from commissions.models import Commission, CommissionRequest, Company, Installment
@@ -23,37 +21,13 @@ from orders.models import Customer, Delivery, DeliveryEvent, Invoice, Order, Ord
 from portal import cnpj
 from portal.models import StatusChange
 from tests.commissions.helpers import assert_copies_match_their_sources
-
-TODAY = "2026-03-16"
-PASSWORD = "demo1234"
-STORE_LOGINS = [
-    "admin@revenda-a.example",
-    "pedidos@revenda-a.example",
-    "novo@revenda-a.example",
-    "admin@revenda-b.example",
-]
-STAFF = "staff@distribuidora.example"
+from tests.demo.helpers import PASSWORD, STAFF, TODAY, demo_data
 
 
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
-
-
-def demo_data(*args, orders=60):
-    out = io.StringIO()
-    call_command(
-        "demo_data",
-        "--orders",
-        str(orders),
-        "--today",
-        TODAY,
-        "--i-know-this-is-not-production",
-        *args,
-        stdout=out,
-    )
-    return out.getvalue()
 
 
 def fingerprint():
@@ -334,25 +308,6 @@ def test_commissions_carry_what_their_status_needs():
 
 
 @pytest.mark.django_db
-def test_demo_logins_authenticate_through_the_local_store():
-    demo_data()
-
-    store = LocalStore()
-    identities = {login: store.authenticate(login, PASSWORD) for login in STORE_LOGINS}
-
-    assert identities["admin@revenda-a.example"].is_admin
-    assert identities["admin@revenda-a.example"].reseller_code == "M000000000LL"
-    assert len(identities["admin@revenda-a.example"].accounts) == 3
-    assert identities["admin@revenda-b.example"].is_admin
-    assert not identities["pedidos@revenda-a.example"].is_admin
-    with pytest.raises(InvalidCredentials):
-        store.authenticate("admin@revenda-a.example", "wrong-password")
-    # Staff are local Django users, never in the e-commerce store.
-    with pytest.raises(InvalidCredentials):
-        store.authenticate(STAFF, PASSWORD)
-
-
-@pytest.mark.django_db
 def test_first_logins_land_where_the_readme_says():
     demo_data()
     first_timers = ["admin@revenda-a.example", "novo@revenda-a.example"]
@@ -373,17 +328,6 @@ def test_first_logins_land_where_the_readme_says():
     assert admin_b.collaborator.is_admin
     assert admin_b.collaborator.reseller.code != "M000000000LL"
     assert not admin.has_usable_password()
-
-
-@pytest.mark.django_db
-def test_staff_logs_in_with_django_s_own_backend():
-    demo_data()
-
-    staff = ModelBackend().authenticate(None, username=STAFF, password=PASSWORD)
-
-    assert staff is not None and staff.is_staff and staff.is_superuser
-    assert EcommerceBackend().authenticate(None, email=STAFF, password=PASSWORD) is None
-    assert not Collaborator.objects.filter(user=staff).exists()
 
 
 @pytest.mark.django_db

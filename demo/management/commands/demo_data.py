@@ -5,8 +5,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts import demo as accounts_demo
 from demo import runner
-from portal import demo
 from portal.demokit import DemoError
 
 
@@ -99,7 +99,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def no_staff_notice(loaded):
-        login = demo.STAFF.login
+        login = accounts_demo.STAFF.login
         lines = [
             f"The staff login {login} was NOT created: this database has {loaded.real_users} "
             "user(s) the demo did not create, so it may be a real one, and a superuser with a "
@@ -115,7 +115,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def format_logins(*, staff=True):
-        rows = [("login", "password", "who"), *demo.login_table(staff=staff)]
+        rows = [("login", "password", "who"), *accounts_demo.login_table(staff=staff)]
         widths = [max(len(row[i]) for row in rows) for i in range(2)]
         lines = [f"{login:<{widths[0]}}  {pw:<{widths[1]}}  {who}" for login, pw, who in rows]
         lines.insert(1, f"{'-' * widths[0]}  {'-' * widths[1]}  {'-' * len(rows[0][2])}")
