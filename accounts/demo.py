@@ -113,6 +113,10 @@ COLLEAGUES = (
 )
 
 
+def reseller(key):
+    return next(spec for spec in RESELLERS if spec.key == key)
+
+
 def colleague(login):
     return next(c for c in COLLEAGUES if c.login == login)
 

@@ -17,23 +17,15 @@ from decimal import ROUND_DOWN, Decimal
 from xml.sax.saxutils import escape
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
-from django.db.models import ProtectedError
 from django.utils import timezone
 
 from accounts.demo import (
-    ADMIN_A,
-    ADMIN_B,
-    NOVO,
-    PEDIDOS,
     RESELLERS,
     ResellerSpec,
     demo_accounts,
     demo_resellers,
 )
-from accounts.models import Reseller, ResellerAccount, User
-from collaborators.models import AccessChange, Collaborator
-from collaborators.modules import Module
+from accounts.models import Reseller, ResellerAccount
 from commissions.models import (
     Commission,
     CommissionMonth,
@@ -103,69 +95,6 @@ ACCOUNT_WEIGHTS = {
 HOME_STATES = {"A": ("SP", "RJ"), "B": ("MG",)}
 NFSE_START = {"A": 1184, "B": 342}
 
-
-@dataclass(frozen=True)
-class Colleague:
-    """A collaborator who has logged in before and was given access by an admin."""
-
-    login: str
-    name: str
-    reseller: str
-    is_admin: bool
-    modules: tuple[str, ...]
-    first_days_ago: int
-    last_days_ago: int
-    is_active: bool = True
-
-
-COLLEAGUES = (
-    Colleague("gerente@revenda-a.example", "Fernanda Lima Rocha", "A", True, (), 410, 1),
-    Colleague(
-        "financeiro@revenda-a.example",
-        "Carlos Eduardo Santos",
-        "A",
-        False,
-        (Module.COMMISSIONS_TRACK, Module.COMMISSIONS_REQUEST, Module.NF_REPORT),
-        395,
-        2,
-    ),
-    Colleague(
-        "comercial@revenda-a.example",
-        "Juliana Pereira Costa",
-        "A",
-        False,
-        (Module.ORDERS, Module.COMMISSIONS_TRACK),
-        240,
-        3,
-    ),
-    Colleague(
-        "logistica@revenda-a.example", "Rafael Souza Martins", "A", False, (Module.ORDERS,), 180, 6
-    ),
-    Colleague(
-        "rh@revenda-a.example", "Patrícia Gomes Nunes", "A", False, (Module.COLLABORATORS,), 90, 12
-    ),
-    Colleague(
-        "marcos.alves@revenda-a.example",
-        "Marcos Vinícius Alves",
-        "A",
-        False,
-        (Module.ORDERS,),
-        330,
-        95,
-        is_active=False,
-    ),
-    Colleague(
-        "financeiro@revenda-b.example",
-        "Luciana Barros Teixeira",
-        "B",
-        False,
-        (Module.ORDERS, Module.COMMISSIONS_TRACK, Module.COMMISSIONS_REQUEST, Module.NF_REPORT),
-        380,
-        4,
-    ),
-)
-# pedidos@ logged in before and was given the orders module, like these colleagues.
-PEDIDOS_FIRST_DAYS_AGO, PEDIDOS_LAST_DAYS_AGO = 60, 3
 
 # (SKU, description, unit price in cents, minimum and maximum quantity)
 PRODUCTS = (
@@ -428,8 +357,7 @@ class Builder:
         if missing:
             raise DemoError(f"Companies missing (run migrate first): {', '.join(sorted(missing))}")
         self.resellers, self.accounts = self.ctx.resellers, self.ctx.accounts
-        self.people = {"staff": self.ctx.staff, "pedidos": reset_collaborators(self.ctx)}
-        self.build_colleagues()
+        self.people = {"staff": self.ctx.staff, **self.ctx.users}
         self.build_customers()
         self.build_orders()
         self.build_invoices()
@@ -444,57 +372,6 @@ class Builder:
         return self.counts
 
     # -- who --------------------------------------------------------------------------------------
-
-    def build_colleagues(self):
-        changes = []  # (collaborator, changed_by, before, after, reason, when)
-        admins = {}
-        # Admins first: they are the ones who granted the others their modules.
-        for colleague in sorted(COLLEAGUES, key=lambda c: not c.is_admin):
-            first = self.at(self.day(colleague.first_days_ago), 9, 12)
-            user = User.objects.create_user(colleague.login, name=colleague.name)
-            collaborator = Collaborator.objects.create(
-                user=user,
-                reseller=self.resellers[colleague.reseller],
-                is_admin=colleague.is_admin,
-                is_active=colleague.is_active,
-                first_access=first,
-                last_access=self.at(self.day(colleague.last_days_ago), 8, 47),
-                version=bool(colleague.modules) + (not colleague.is_active),
-            )
-            collaborator.set_modules(colleague.modules)
-            self.people[colleague.login] = user
-            if colleague.is_admin:
-                admins[colleague.reseller] = user
-            grantor = admins.get(colleague.reseller)
-            state = {"is_admin": colleague.is_admin, "modules": [], "is_active": True}
-            changes.append((collaborator, None, {}, state, "first login", first))
-            if colleague.modules:
-                after = {**state, "modules": sorted(colleague.modules)}
-                changes.append((collaborator, grantor, state, after, "", first + HOURS_3))
-                state = after
-            if not colleague.is_active:
-                after = {**state, "is_active": False}
-                when = self.at(self.day(colleague.last_days_ago - 1), 17, 30)
-                changes.append((collaborator, grantor, state, after, "", when))
-        # pedidos@ logged in before and reseller A's manager gave it the orders module.
-        pedidos = self.people["pedidos"]
-        state = {"is_admin": False, "modules": [], "is_active": True}
-        after = {**state, "modules": [Module.ORDERS.value]}
-        changes.append((pedidos, None, {}, state, "first login", pedidos.first_access))
-        changes.append((pedidos, admins["A"], state, after, "", pedidos.first_access + HOURS_3))
-        insert_dated(
-            AccessChange,
-            (
-                AccessChange(
-                    collaborator=c, changed_by=by, before=b, after=a, reason=r, changed_at=when
-                )
-                for c, by, b, a, r, when in changes
-            ),
-            "changed_at",
-        )
-        self.counts["collaborators"] = Collaborator.objects.filter(
-            reseller__in=self.resellers.values()
-        ).count()
 
     def build_customers(self):
         rng = self.rng("customers")
@@ -1137,46 +1014,6 @@ def demo_present():
     )
 
 
-def reset_collaborators(ctx):
-    """pedidos@ has exactly the orders module; novo@ has never logged in (its portal user, if
-    any, goes); the admins are admins. Returns pedidos@'s collaborator."""
-    today = ctx.today
-    resellers = {spec.key: Reseller.objects.get(code=spec.code) for spec in RESELLERS}
-    tz = timezone.get_default_timezone()
-    user = User.objects.filter(email__iexact=PEDIDOS.login).first()
-    if user is None:
-        user = User.objects.create_user(PEDIDOS.login, name=PEDIDOS.name)
-    first = dt.datetime.combine(today - PEDIDOS_FIRST_DAYS_AGO * DAY, dt.time(10, 5), tz)
-    last = dt.datetime.combine(today - PEDIDOS_LAST_DAYS_AGO * DAY, dt.time(8, 31), tz)
-    pedidos, _ = Collaborator.objects.update_or_create(
-        user=user,
-        defaults={"reseller": resellers[PEDIDOS.reseller], "is_admin": False, "is_active": True},
-        create_defaults={
-            "reseller": resellers[PEDIDOS.reseller],
-            "first_access": first,
-            "last_access": last,
-        },
-    )
-    pedidos.set_modules([Module.ORDERS])
-
-    novo = User.objects.filter(email__iexact=NOVO.login).first()
-    if novo is not None:
-        try:
-            with transaction.atomic():
-                novo.delete()
-        except ProtectedError:
-            # It has made commission requests meanwhile; keep it, but without any access.
-            collaborator = Collaborator.objects.get(user=novo)
-            collaborator.is_admin, collaborator.is_active = False, True
-            collaborator.save(update_fields=["is_admin", "is_active"])
-            collaborator.set_modules([])
-
-    Collaborator.objects.filter(user__email__in=[ADMIN_A.login, ADMIN_B.login]).update(
-        is_admin=True, is_active=True
-    )
-    return pedidos
-
-
 def wipe():
     """Deletes the demo resellers and everything under them, their users and their files."""
     resellers = demo_resellers()
@@ -1211,7 +1048,6 @@ def wipe():
     installments.delete()
     orders.delete()
     Customer.objects.filter(pk__in=customer_ids - {None}, orders=None, installments=None).delete()
-    User.objects.filter(collaborator__reseller__in=resellers, is_staff=False).delete()
     # Deleted now rather than on commit: a rebuild writes files under the same names.
     delete_files(files)
 
@@ -1223,6 +1059,5 @@ def _build(ctx):
 step = Step(
     build=_build,
     wipe=lambda ctx: wipe(),
-    reset=reset_collaborators,
     present=lambda ctx: demo_present(),
 )

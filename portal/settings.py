@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 # reading what the earlier ones made; a rebuild wipes them in the reverse order.
 DEMO_STEPS = [
     "accounts.demo.step",
+    "collaborators.demo.step",
     "portal.demo.step",
 ]
 

@@ -353,19 +353,6 @@ def test_it_prints_the_five_logins_and_the_url(monkeypatch, settings):
 
 
 @pytest.mark.django_db
-def test_colleagues_make_the_collaborators_list_look_real():
-    demo_data()
-
-    reseller_a = Reseller.objects.get(code="M000000000LL")
-    colleagues = Collaborator.objects.filter(reseller=reseller_a)
-    assert colleagues.count() >= 5
-    assert colleagues.filter(is_admin=True, is_active=True).exists()
-    assert colleagues.filter(is_active=False).exists()
-    assert len({frozenset(c.modules) for c in colleagues}) >= 4
-    assert not colleagues.filter(first_access=None).exists()
-
-
-@pytest.mark.django_db
 def test_recorded_history_follows_the_lifecycles():
     demo_data(orders=200)
 
