@@ -202,6 +202,11 @@ def delete_files(names):
         list(pool.map(default_storage.delete, names))
 
 
+def unreferenced(queryset):
+    """The rows of `queryset` that no row refers to by a foreign key: those a wipe may delete."""
+    return queryset.filter(**{rel.name: None for rel in queryset.model._meta.related_objects})
+
+
 def delete_history(queryset):
     """Deletes the status history of the rows of `queryset`: it points at its subject without a
     foreign key, so it goes first, by subquery."""

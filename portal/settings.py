@@ -87,6 +87,8 @@ INSTALLED_APPS = [
 DEMO_STEPS = [
     "accounts.demo.step",
     "collaborators.demo.step",
+    "commissions.demo.companies_step",
+    "orders.demo.step",
     "portal.demo.step",
 ]
 
