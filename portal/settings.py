@@ -89,6 +89,7 @@ DEMO_STEPS = [
     "collaborators.demo.step",
     "commissions.demo.companies_step",
     "orders.demo.step",
+    "commissions.demo.step",
     "portal.demo.step",
 ]
 

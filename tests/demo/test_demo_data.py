@@ -18,7 +18,7 @@ from orders.models import Customer, Delivery, DeliveryEvent, Invoice, Order, Ord
 from portal import cnpj
 from portal.models import StatusChange
 from tests.commissions.helpers import assert_copies_match_their_sources
-from tests.demo.helpers import PASSWORD, STAFF, TODAY, demo_data
+from tests.demo.helpers import PASSWORD, STAFF, demo_data
 
 
 @pytest.fixture(autouse=True)
@@ -130,17 +130,6 @@ def test_the_lists_copies_match_their_sources():
 
 
 @pytest.mark.django_db
-def test_installments_belong_to_the_company_of_their_invoice_prefix():
-    demo_data(orders=120)
-
-    for company in Company.objects.all():
-        mine = Installment.objects.filter(company=company)
-        assert mine.exists()
-        assert not mine.exclude(invoice_number__startswith=company.invoice_prefix).exists()
-        assert Company.objects.for_invoice_number(mine.first().invoice_number) == company
-
-
-@pytest.mark.django_db
 def test_it_is_deterministic_for_a_seed_and_a_day(media):
     demo_data()
     first, counts, files = fingerprint(), row_counts(), media_files(media)
@@ -218,33 +207,6 @@ def test_every_cnpj_is_valid():
     ]
     assert len(cnpjs) > 20
     assert [c for c in cnpjs if not cnpj.is_valid(c)] == []
-
-
-@pytest.mark.django_db
-def test_commissions_carry_what_their_status_needs():
-    demo_data(orders=200)
-
-    on_hold = Commission.objects.filter(status=Commission.Status.ON_HOLD)
-    assert on_hold.exists()
-    assert not on_hold.filter(hold_reason="").exists()
-    assert not on_hold.exclude(sale_type=Commission.SaleType.GOVERNMENT).exists()
-    paid = Commission.objects.filter(status=Commission.Status.PAID)
-    assert not paid.filter(payment_date=None).exists()
-    assert not paid.filter(payment_document="").exists()
-    released = Commission.objects.filter(status=Commission.Status.RELEASED)
-    assert not released.filter(installment__paid_date=None).exists()
-    overdue = Installment.objects.filter(
-        paid_date=None, due_date__lt=TODAY, commission__status=Commission.Status.PROVISIONED
-    )
-    assert overdue.exists()
-    assert Commission.objects.filter(status=Commission.Status.REVERSED, net_amount__lt=0).exists()
-    for request in CommissionRequest.objects.exclude(
-        status__in=[CommissionRequest.Status.REFUSED, CommissionRequest.Status.CANCELLED]
-    ):
-        amounts = request.commissions.values_list("net_amount", flat=True)
-        assert request.total == sum(abs(a) for a in amounts)
-    assert ServiceInvoice.objects.filter(status=ServiceInvoice.Status.PAID).exists()
-    assert StatusChange.objects.filter(to_status=Commission.Status.ON_HOLD).exists()
 
 
 @pytest.mark.django_db
