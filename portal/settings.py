@@ -90,7 +90,7 @@ DEMO_STEPS = [
     "commissions.demo.companies_step",
     "orders.demo.step",
     "commissions.demo.step",
-    "portal.demo.step",
+    "nfreport.demo.step",
 ]
 
 MIDDLEWARE = [

@@ -5,7 +5,6 @@ from django.core.management import CommandError
 
 from accounts.models import Reseller
 from commissions.models import Commission, CommissionRequest, Company, Installment
-from nfreport.models import ServiceInvoice
 from portal.models import StatusChange
 from tests.demo.helpers import TODAY, demo_data
 
@@ -49,7 +48,6 @@ def test_commissions_carry_what_their_status_needs():
     ):
         amounts = request.commissions.values_list("net_amount", flat=True)
         assert request.total == sum(abs(a) for a in amounts)
-    assert ServiceInvoice.objects.filter(status=ServiceInvoice.Status.PAID).exists()
     assert StatusChange.objects.filter(to_status=Commission.Status.ON_HOLD).exists()
 
 

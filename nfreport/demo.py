@@ -1,4 +1,9 @@
-"""Transitional: the service invoices of the demo data set, until nfreport/demo.py has them."""
+"""The demo's service invoices: the last step of `manage.py demo_data`.
+
+Each commission request that got as far as being sent has the reseller's NFS-e, with its PDF,
+and the NFS-e's history follows its request's. Reads `requests` from the context
+(commissions/demo.py).
+"""
 
 from django.utils import timezone
 
@@ -18,30 +23,18 @@ from portal.demokit import (
     stored_files,
 )
 
+# Each reseller numbers its NFS-e in its own sequence; the demo's start here.
 NFSE_START = {"A": 1184, "B": 342}
 
 
 def build(ctx):
     service_invoices, files = [], []
-    nfse_number = dict(NFSE_START)
+    numbers = dict(NFSE_START)
     for request in ctx.requests:
-        path, moments, status = request.path, request.moments, request.status
-        if RStatus.SENT not in path:
+        if RStatus.SENT not in request.path:
             continue
-        nfse_number[request.reseller] += 1
-        invoice = ServiceInvoice(
-            request=request.obj,
-            number=str(nfse_number[request.reseller]),
-            series="1",
-            amount=request.obj.total,
-            status=status,
-            reason=REFUSAL_REASON if status == RStatus.REFUSED else "",
-        )
-        invoice.sent_at = moments[RStatus.SENT][0]
-        si_path = path[path.index(RStatus.SENT) :]
-        for frm, to in zip(("", *si_path), si_path, strict=False):
-            reason = invoice.reason if to == RStatus.REFUSED else ""
-            ctx.history.record(invoice, frm, to, *moments[to], reason=reason)
+        numbers[request.reseller] += 1
+        invoice = service_invoice(ctx, request, str(numbers[request.reseller]))
         if ctx.files:
             pdf = nfse_pdf(reseller(request.reseller), invoice)
             files.append((invoice, "pdf", f"NFSe-{invoice.number}.pdf", pdf))
@@ -50,6 +43,25 @@ def build(ctx):
     insert_dated(ServiceInvoice, service_invoices, "sent_at")
     ctx.counts["service invoices"] = len(service_invoices)
     ctx.history.write()
+
+
+def service_invoice(ctx, request, number):
+    """The NFS-e of a sent request, in its request's status; records its history."""
+    path, moments, status = request.path, request.moments, request.status
+    invoice = ServiceInvoice(
+        request=request.obj,
+        number=number,
+        series="1",
+        amount=request.obj.total,
+        status=status,
+        reason=REFUSAL_REASON if status == RStatus.REFUSED else "",
+    )
+    invoice.sent_at = moments[RStatus.SENT][0]
+    path = path[path.index(RStatus.SENT) :]
+    for frm, to in zip(("", *path), path, strict=False):
+        reason = invoice.reason if to == RStatus.REFUSED else ""
+        ctx.history.record(invoice, frm, to, *moments[to], reason=reason)
+    return invoice
 
 
 def nfse_pdf(spec, invoice):
@@ -68,6 +80,7 @@ def nfse_pdf(spec, invoice):
 
 
 def wipe(ctx):
+    """Deletes the demo resellers' service invoices, with their history and files."""
     service_invoices = ServiceInvoice.objects.filter(request__reseller__in=demo_resellers())
     delete_history(service_invoices)
     files = stored_files(service_invoices, "pdf", "xml")
