@@ -35,6 +35,7 @@ def load(*, rebuild=False, orders=DEFAULT_ORDERS, seed=DEFAULT_SEED, today=None,
         ctx = Context(seed=seed, size=orders, today=today, files=files)
         # Counted first: the wipe deletes the users of resellers that carry the demo's codes.
         ctx.real_users = real_users().count()
+        ctx.staff_disabled = False  # accounts/demo.py says when an earlier staff login lost it
         if not rebuild and all(step.present(ctx) for step in steps):
             for step in steps:
                 step.reset(ctx)
