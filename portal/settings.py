@@ -87,6 +87,7 @@ INSTALLED_APPS = [
 DEMO_STEPS = [
     "accounts.demo.step",
     "collaborators.demo.step",
+    # The billing companies, which issue the orders' NF-e.
     "commissions.demo.companies_step",
     "orders.demo.step",
     "commissions.demo.step",
