@@ -1,12 +1,15 @@
 """The demo's collaborators (collaborators/demo.py), built by `manage.py demo_data`."""
 
 import pytest
+from django.contrib.auth import authenticate
 
 from accounts import demo as accounts_demo
 from accounts.models import Reseller
 from collaborators import demo
 from collaborators.models import AccessChange, Collaborator
-from tests.demo.helpers import demo_data
+from collaborators.modules import Module
+from tests.demo.helpers import PASSWORD, demo_data
+from tests.factories import CommissionRequestFactory
 
 
 @pytest.fixture(autouse=True)
@@ -48,3 +51,17 @@ def test_every_access_a_colleague_has_was_audited():
             collaborator.is_admin,
             collaborator.is_active,
         )
+
+
+@pytest.mark.django_db
+def test_novo_who_made_a_request_meanwhile_is_kept_on_a_re_run_but_without_access():
+    demo_data()
+    novo = authenticate(request=None, email=accounts_demo.NOVO.login, password=PASSWORD)
+    novo.collaborator.set_modules([Module.ORDERS])
+    CommissionRequestFactory(reseller=novo.collaborator.reseller, created_by=novo)
+
+    demo_data()
+
+    collaborator = Collaborator.objects.get(user__email=accounts_demo.NOVO.login)
+    assert (collaborator.is_admin, collaborator.is_active) == (False, True)
+    assert collaborator.modules == frozenset()
