@@ -48,22 +48,22 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.demo import RESELLERS
 from accounts.models import Reseller, ResellerAccount
 from collaborators.models import Collaborator
+from commissions.demo import HOLD_REASON
 from commissions.models import Commission, CommissionMonth, Company, Installment
-from orders.models import Carrier, Customer, Delivery, Invoice, Order, OrderMonth
-from portal.demo import (
+from orders.demo import (
+    ACCOUNT_WEIGHTS,
     CARRIERS,
     COMPANY_WEIGHTS,
     FANCY,
-    HOLD_REASON,
     LEGAL_SUFFIXES,
-    RESELLERS,
     SAINTS,
     SURNAMES,
-    make_cnpj,
-    nfe_access_key,
 )
+from orders.models import Carrier, Customer, Delivery, Invoice, Order, OrderMonth
+from portal.demokit import make_cnpj, nfe_access_key
 
 ADMIN_A = "admin@revenda-a.example"
 ADMIN_B = "admin@revenda-b.example"
@@ -183,7 +183,7 @@ class Loader:
                         cnpj=make_cnpj(spec.root, a.branch),
                         name=a.name,
                     ),
-                    a.weight,
+                    ACCOUNT_WEIGHTS[a.code],
                 )
                 for a in spec.accounts
             ]

@@ -99,6 +99,20 @@ INSTALLED_APPS = [
     "commissions",
     "nfreport",
     "support",
+    # Last, and imported by nothing: `manage.py demo_data` and the runner of DEMO_STEPS.
+    "demo",
+]
+
+# The demo data set (`manage.py demo_data`): each area app's steps, run in this order, each one
+# reading what the earlier ones made; a rebuild wipes them in the reverse order.
+DEMO_STEPS = [
+    "accounts.demo.step",
+    "collaborators.demo.step",
+    # The billing companies, which issue the orders' NF-e.
+    "commissions.demo.companies_step",
+    "orders.demo.step",
+    "commissions.demo.step",
+    "nfreport.demo.step",
 ]
 
 MIDDLEWARE = [

@@ -24,7 +24,7 @@ from playwright.sync_api import expect
 
 from collaborators.modules import Module
 from orders.models import Delivery, DeliveryEvent, Order
-from portal.demo import minimal_pdf
+from portal.demokit import minimal_pdf
 from tests.browser.checks import assert_no_horizontal_scroll, check_page, submit, t, visit
 from tests.browser.conftest import ACTION_TIMEOUT_MS, VIEWPORTS
 from tests.browser.test_login_journey import PASSWORD, log_in

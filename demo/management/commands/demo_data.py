@@ -5,7 +5,9 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from portal import demo
+from accounts import demo as accounts_demo
+from demo import runner
+from portal.demokit import DemoError
 
 
 class Command(BaseCommand):
@@ -32,11 +34,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--orders",
             type=int,
-            default=demo.DEFAULT_ORDERS,
+            default=runner.DEFAULT_ORDERS,
             help="Orders of reseller A; reseller B gets an eighth as many (default %(default)s).",
         )
         parser.add_argument(
-            "--seed", type=int, default=demo.DEFAULT_SEED, help="Random seed (default %(default)s)."
+            "--seed",
+            type=int,
+            default=runner.DEFAULT_SEED,
+            help="Random seed (default %(default)s).",
         )
         parser.add_argument(
             "--today",
@@ -68,10 +73,10 @@ class Command(BaseCommand):
             raise CommandError("--orders must be positive.")
         started = time.monotonic()
         try:
-            loaded = demo.load(
+            loaded = runner.load(
                 rebuild=rebuild, orders=orders, seed=seed, today=today, files=not no_files
             )
-        except demo.DemoError as exc:
+        except DemoError as exc:
             raise CommandError(str(exc)) from exc
         elapsed = time.monotonic() - started
         counts = loaded.counts
@@ -94,7 +99,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def no_staff_notice(loaded):
-        login = demo.STAFF.login
+        login = accounts_demo.STAFF.login
         lines = [
             f"The staff login {login} was NOT created: this database has {loaded.real_users} "
             "user(s) the demo did not create, so it may be a real one, and a superuser with a "
@@ -110,7 +115,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def format_logins(*, staff=True):
-        rows = [("login", "password", "who"), *demo.login_table(staff=staff)]
+        rows = [("login", "password", "who"), *accounts_demo.login_table(staff=staff)]
         widths = [max(len(row[i]) for row in rows) for i in range(2)]
         lines = [f"{login:<{widths[0]}}  {pw:<{widths[1]}}  {who}" for login, pw, who in rows]
         lines.insert(1, f"{'-' * widths[0]}  {'-' * widths[1]}  {'-' * len(rows[0][2])}")
