@@ -19,6 +19,7 @@ from portal.rollups import (
     SourceQuerySet,
     batches,
     bump,
+    bump_many,
     month_of,
     stored,
 )
@@ -550,15 +551,22 @@ class CommissionTotalQuerySet(models.QuerySet):
                 bump(self, key, count=sign, net_total=sign * values["net_amount"])
 
     def count_new(self, commissions):
-        """New commissions, inserted in bulk: one bump per account, company and status."""
+        """New commissions, inserted in bulk: counted in with a few queries (bump_many)."""
         counts, nets = Counter(), Counter()
         for commission in commissions:
             key = (commission.account_id, commission.company_id, commission.status)
             counts[key] += 1
             nets[key] += commission.net_amount
-        for (account_id, company_id, status), count in counts.items():
-            key = {"account_id": account_id, "company_id": company_id, "status": status}
-            bump(self, key, count=count, net_total=nets[account_id, company_id, status])
+        bump_many(
+            self,
+            [
+                (
+                    {"account_id": account_id, "company_id": company_id, "status": status},
+                    {"count": count, "net_total": nets[account_id, company_id, status]},
+                )
+                for (account_id, company_id, status), count in counts.items()
+            ],
+        )
 
     def totals(self):
         """The same {"count", "net_total"} as CommissionQuerySet.totals, from these rows."""

@@ -14,6 +14,7 @@ from portal.rollups import (
     SourceQuerySet,
     batches,
     bump,
+    bump_many,
     month_of,
     stored,
 )
@@ -219,13 +220,18 @@ class OrderMonthQuerySet(models.QuerySet):
         self.move({**values, "status": frm}, {**values, "status": to})
 
     def count_new(self, orders):
-        """New orders, inserted in bulk: one bump per account, month and status."""
+        """New orders, inserted in bulk: counted in with a few queries (bump_many)."""
         keys = Counter(
             tuple(_month_key({name: getattr(order, name) for name in COUNTED}).values())
             for order in orders
         )
-        for (account_id, month, status), count in keys.items():
-            bump(self, {"account_id": account_id, "month": month, "status": status}, count=count)
+        bump_many(
+            self,
+            [
+                ({"account_id": account_id, "month": month, "status": status}, {"count": count})
+                for (account_id, month, status), count in keys.items()
+            ],
+        )
 
     def refresh(self, account_ids):
         """Recounts every month of these accounts from the orders: the bulk path, for loads that

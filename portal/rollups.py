@@ -14,6 +14,7 @@ way of writing its source calls that owner explicitly:
 """
 
 import datetime as dt
+from collections import defaultdict
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
@@ -43,6 +44,48 @@ def bump(queryset, key, **deltas):
             queryset.create(**key, **deltas)
     except IntegrityError:
         queryset.filter(**key).update(**increments)
+
+
+def bump_many(queryset, rows):
+    """`bump` for many rows at once: `rows` is [(key, {column: amount})], each key a dict of the
+    same fields. Few queries per batch: the existing rows are locked, then added to by one UPDATE
+    per distinct set of amounts, and the missing ones created by one INSERT. Should another
+    transaction create one of those meanwhile, the INSERT is refused and each missing row is
+    bumped alone.
+    """
+    for batch in batches(rows):
+        names = list(batch[0][0])
+        keys = {tuple(key[name] for name in names) for key, _deltas in batch}
+        # Every row whose key fields are among those wanted: a superset, matched here.
+        candidates = queryset.select_for_update().filter(
+            **{f"{name}__in": {key[i] for key in keys} for i, name in enumerate(names)}
+        )
+        found = {
+            key: pk
+            for pk, *values in candidates.order_by("pk").values_list("pk", *names)
+            if (key := tuple(values)) in keys
+        }
+        here = [
+            (found.get(tuple(key[name] for name in names)), key, deltas) for key, deltas in batch
+        ]
+        # One UPDATE per distinct set of amounts: counts of new rows repeat (one, two...).
+        by_amounts = defaultdict(list)
+        for pk, _key, deltas in here:
+            if pk is not None:
+                by_amounts[tuple(deltas.items())].append(pk)
+        for amounts, pks in by_amounts.items():
+            queryset.filter(pk__in=pks).update(
+                **{column: F(column) + amount for column, amount in amounts}
+            )
+        missing = [(key, deltas) for pk, key, deltas in here if pk is None]
+        if not missing:
+            continue
+        try:
+            with transaction.atomic():
+                queryset.bulk_create(queryset.model(**key, **deltas) for key, deltas in missing)
+        except IntegrityError:
+            for key, deltas in missing:
+                bump(queryset, key, **deltas)
 
 
 def month_of(moment):

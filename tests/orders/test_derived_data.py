@@ -331,3 +331,18 @@ def test_two_saves_of_one_order_at_once_each_move_their_own_difference(account_a
     assert not any(isinstance(r, Exception) for r in results.values()), results
     assert stored_order_months() == {(account_a.pk, local(2026, 3, 1).date(), S.BACKLOG): 1}
     assert_order_data_in_step()
+
+
+@postgres_only()
+@pytest.mark.django_db(transaction=True)
+def test_two_bulk_loads_into_a_missing_counter_at_once_both_count(account_a):
+    def load(number):
+        return Order.objects.bulk_create(
+            [Order(account=account_a, number=number, created_at=local(2026, 1, 10))]
+        )
+
+    results = at_once(lambda: load("LOAD-1"), lambda: load("LOAD-2"))
+
+    assert not any(isinstance(r, Exception) for r in results.values()), results
+    assert stored_order_months() == {(account_a.pk, local(2026, 1, 1).date(), S.PLACED): 2}
+    assert_order_data_in_step()
