@@ -1,20 +1,28 @@
+from collections import Counter
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.db.models import Count, Q, Sum, Value
+from django.db.models import Count, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import month_of
 from portal.fields import CNPJField, MoneyField
 from portal.lifecycle import Lifecycle, LifecycleMixin
-from portal.rollups import bump
+from portal.models import StatusChange
+from portal.rollups import (
+    RowWrite,
+    Scope,
+    SourceQuerySet,
+    batches,
+    bump,
+    bump_many,
+    month_of,
+    stored,
+)
 from portal.scoping import reseller_scope
 
 
@@ -46,9 +54,39 @@ class Company(models.Model):
         return self.code
 
 
-class InstallmentQuerySet(models.QuerySet):
+# The installment's fields that its commission copies: {commission field: installment field}.
+COPIED_TO_COMMISSION = {
+    "issue_date": "issue_date",
+    "due_date": "due_date",
+    "installment_paid_date": "paid_date",
+}
+
+
+def copied_from(installment):
+    """The copies a commission of `installment` holds: for loads that insert commissions."""
+    return {mine: getattr(installment, theirs) for mine, theirs in COPIED_TO_COMMISSION.items()}
+
+
+class InstallmentQuerySet(SourceQuerySet):
+    """update() of a date that commissions copy copies it onto them, in the same transaction. A
+    new installment has no commission yet, and one that has cannot be deleted (PROTECT)."""
+
+    sources = frozenset(COPIED_TO_COMMISSION.values())
+
     def visible_to(self, user):
         return reseller_scope(self, user, "account__reseller_id")
+
+    def _touched(self, names):
+        return None if names is None else Scope(self, "pk")
+
+    def _recount(self, installments, names):
+        if installments is not None:
+            _sync_commissions(installments.before)
+
+
+def _sync_commissions(installment_ids):
+    for ids in batches(installment_ids):
+        Commission.objects.filter(installment__in=ids).sync_installment_dates()
 
 
 class Installment(models.Model):
@@ -103,25 +141,12 @@ class Installment(models.Model):
         return f"{self.invoice_number}-{self.number}"
 
     def save(self, *args, **kwargs):
-        adding = self._state.adding
-        super().save(*args, **kwargs)
-        fields = kwargs.get("update_fields")
-        if not adding and (fields is None or set(COPIED_TO_COMMISSION.values()) & set(fields)):
-            # The commission keeps copies of these fields (COPIED_TO_COMMISSION).
-            copies = copied_from(self)
-            Commission.objects.filter(installment=self).exclude(**copies).update(**copies)
-
-
-# The installment's fields that its commission copies: {commission field: installment field}.
-COPIED_TO_COMMISSION = {
-    "issue_date": "issue_date",
-    "due_date": "due_date",
-    "installment_paid_date": "paid_date",
-}
-
-
-def copied_from(installment):
-    return {mine: getattr(installment, theirs) for mine, theirs in COPIED_TO_COMMISSION.items()}
+        write = RowWrite(self, InstallmentQuerySet.sources, kwargs.get("update_fields"))
+        if write.adding or not write.writes:
+            return super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            _sync_commissions([self.pk])
 
 
 # A commission still waits for its installment's payment in these statuses: provisioned and on
@@ -131,9 +156,76 @@ def copied_from(installment):
 AWAITING_PAYMENT = ("provisioned", "on_hold")
 
 
-class CommissionQuerySet(models.QuerySet):
+# The fields of a commission that CommissionTotal adds up by.
+TOTALLED = frozenset({"account_id", "company_id", "status", "net_amount"})
+# What the data derived from a commission follows: its totals, the account its charted moves
+# (CommissionMonth) count under, and the installment whose dates it copies.
+FOLLOWED = TOTALLED | {"installment_id"}
+
+
+class CommissionQuerySet(SourceQuerySet):
+    """update() of a followed field and delete() recount the CommissionTotal and CommissionMonth
+    of the accounts they touch, and copy a new installment's dates; bulk_create() copies the
+    dates and counts the new commissions in. The copied dates are the installment's to write:
+    update() refuses them."""
+
+    copies = {
+        mine: (
+            f"Commission.{mine} copies its installment's {theirs}: write the Installment (save, "
+            "its queryset), or call Commission.objects.sync_installment_dates()."
+        )
+        for mine, theirs in COPIED_TO_COMMISSION.items()
+    }
+    sources = FOLLOWED
+
     def visible_to(self, user):
         return reseller_scope(self, user, "account__reseller_id")
+
+    def sync_installment_dates(self):
+        """Copies each commission's installment dates onto it (COPIED_TO_COMMISSION), in one
+        UPDATE. The one writer of the copies once a commission exists: Installment's save and
+        queryset call it, and a load that writes installments without them (SQL) calls it
+        afterwards."""
+        installment = Installment.objects.filter(pk=OuterRef("installment_id"))
+        return self._write_copies(
+            **{
+                mine: Subquery(installment.values(theirs)[:1])
+                for mine, theirs in COPIED_TO_COMMISSION.items()
+            }
+        )
+
+    def _touched(self, names):
+        repointed = names is not None and "installment_id" in names
+        return Scope(self, "account_id", names), Scope(self, "pk") if repointed else None
+
+    def _recount(self, touched, names):
+        accounts, repointed = touched
+        if names is None or names & TOTALLED:
+            CommissionTotal.objects.refresh(accounts.after())
+        if names is None or "account_id" in names:
+            CommissionMonth.objects.refresh(accounts.after())
+        for ids in batches(repointed.before if repointed else ()):
+            self.model.objects.filter(pk__in=ids).sync_installment_dates()
+
+    def _creating(self, commissions):
+        dates = {}
+        for ids in batches({commission.installment_id for commission in commissions}):
+            rows = Installment.objects.filter(pk__in=ids).values_list(
+                "pk", *COPIED_TO_COMMISSION.values()
+            )
+            dates.update((pk, values) for pk, *values in rows)
+        for commission in commissions:
+            for name, value in zip(
+                COPIED_TO_COMMISSION, dates.get(commission.installment_id, ()), strict=False
+            ):
+                setattr(commission, name, value)
+
+    def _created(self, commissions, exact):
+        # New commissions have no status history yet: CommissionMonth does not change.
+        if exact:
+            CommissionTotal.objects.count_new(commissions)
+        else:
+            CommissionTotal.objects.refresh({commission.account_id for commission in commissions})
 
     def overdue(self, today=None):
         """Commissions whose installment is past due and not paid by the customer."""
@@ -197,7 +289,8 @@ class Commission(LifecycleMixin, models.Model):
     # Copied from the installment (COPIED_TO_COMMISSION) so lists filter and sort on one table:
     # the list's default order, the newest issue date first, walks an index instead of sorting
     # every commission, and "Faturas vencidas" is a short range of a small partial index without
-    # a join (bench/README.md). save() copies them; Installment.save keeps them in step.
+    # a join (bench/README.md). save() copies them when the commission is new or moves to another
+    # installment; sync_installment_dates() rewrites them when the installment changes.
     issue_date = models.DateField(_("issue date"), editable=False)
     due_date = models.DateField(_("due date"), editable=False)
     installment_paid_date = models.DateField(_("customer paid on"), null=True, editable=False)
@@ -259,57 +352,51 @@ class Commission(LifecycleMixin, models.Model):
         return str(self.installment)
 
     def save(self, *args, **kwargs):
-        if self.installment_id is not None and None in (self.issue_date, self.due_date):
-            for name, value in copied_from(self.installment).items():
-                setattr(self, name, value)
         fields = kwargs.get("update_fields")
-        saved = (
-            TOTALLED
-            if fields is None
-            else TOTALLED & {self._meta.get_field(f).attname for f in fields}
-        )
-        adding = self._state.adding
-        if not adding and not saved:
+        write = RowWrite(self, FOLLOWED, fields)
+        if not write:
             return super().save(*args, **kwargs)
         with transaction.atomic():
-            before = None
-            if not adding and saved:
-                # Locked, so that two saves at once each move their own difference.
-                before = (
-                    Commission.objects.select_for_update()
-                    .filter(pk=self.pk)
-                    .values(*TOTALLED)
-                    .first()
-                )
+            # Locked, so that two saves at once each move their own difference.
+            before = write.lock(*COPIED_TO_COMMISSION)
+            if before is None or before["installment_id"] != self.installment_id:
+                copies = copied_from(self.installment) if self.installment_id else {}
+                if fields is not None and "installment_id" in write.writes:
+                    kwargs["update_fields"] = [*fields, *COPIED_TO_COMMISSION]
+            else:
+                # As stored: the installment writes them, not an instance read earlier.
+                copies = {name: before[name] for name in COPIED_TO_COMMISSION}
+            for name, value in copies.items():
+                setattr(self, name, value)
             super().save(*args, **kwargs)
-            if adding:
-                CommissionTotal.objects.count_in(totalled(self), 1)
-            elif before is not None:
-                after = {**before, **{name: getattr(self, name) for name in saved}}
-                if after != before:
-                    CommissionTotal.objects.count_in(before, -1)
-                    CommissionTotal.objects.count_in(after, 1)
+            after = write.after()
+            CommissionTotal.objects.move(before, after)
+            if before is not None and before["account_id"] != after["account_id"]:
+                CommissionMonth.objects.move_history(
+                    self.pk, before["account_id"], after["account_id"]
+                )
 
     def get_absolute_url(self):
         return reverse("commissions:detail", args=[self.pk])
 
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            before = stored(self, TOTALLED)
+            pk = self.pk
+            deleted = super().delete(*args, **kwargs)
+            if before is not None:
+                CommissionTotal.objects.move(before, None)
+                CommissionMonth.objects.move_history(pk, before["account_id"], None)
+        return deleted
+
     def after_transition(self, frm, to):
         CommissionMonth.objects.record(self, frm, to)
-        CommissionTotal.objects.count_in({**totalled(self), "status": frm}, -1)
-        CommissionTotal.objects.count_in({**totalled(self), "status": to}, 1)
-
-
-# The fields of a commission that CommissionTotal adds up by.
-TOTALLED = frozenset({"account_id", "company_id", "status", "net_amount"})
+        values = totalled(self)
+        CommissionTotal.objects.move({**values, "status": frm}, {**values, "status": to})
 
 
 def totalled(commission):
     return {name: getattr(commission, name) for name in TOTALLED}
-
-
-@receiver(post_delete, sender=Commission)
-def _commission_deleted(sender, instance, **kwargs):
-    CommissionTotal.objects.count_in(totalled(instance), -1)
 
 
 def overdue_q(today=None):
@@ -322,6 +409,14 @@ def overdue_q(today=None):
     )
 
 
+# The statuses a first release comes from.
+RELEASED_FROM = (Commission.Status.PROVISIONED, Commission.Status.ON_HOLD)
+# The moves of the status history that CommissionMonth counts, as charted_status() says.
+CHARTED = Q(to_status=Commission.Status.PAID) | Q(
+    to_status=Commission.Status.RELEASED, from_status__in=RELEASED_FROM
+)
+
+
 def charted_status(frm, to):
     """The status a move counts under in CommissionMonth, or None.
 
@@ -330,12 +425,17 @@ def charted_status(frm, to):
     """
     if to == Commission.Status.PAID:
         return to
-    if to == Commission.Status.RELEASED and frm in (
-        Commission.Status.PROVISIONED,
-        Commission.Status.ON_HOLD,
-    ):
+    if to == Commission.Status.RELEASED and frm in RELEASED_FROM:
         return to
     return None
+
+
+def charted_moves(commissions):
+    """The charted moves (CHARTED) of the history of these commissions (a queryset of them, or
+    their ids)."""
+    return StatusChange.objects.filter(
+        content_type=ContentType.objects.get_for_model(Commission), object_id__in=commissions
+    ).filter(CHARTED)
 
 
 class CommissionMonthQuerySet(models.QuerySet):
@@ -350,24 +450,30 @@ class CommissionMonthQuerySet(models.QuerySet):
         key = {"account_id": commission.account_id, "month": month_of(timezone.now())}
         bump(self, {**key, "status": status}, count=1)
 
-    def refresh(self, account_ids):
-        """Recounts every month of these accounts from the status history (after bulk loads)."""
-        from portal.models import StatusChange
+    def move_history(self, commission_id, from_account, to_account):
+        """One commission moved to another account (to_account None: it was deleted): its
+        charted moves count under that one now."""
+        rows = (
+            charted_moves([commission_id])
+            .annotate(month=TruncMonth("changed_at"))
+            .values("month", "to_status")
+            .annotate(count=Count("pk"))
+            .order_by()
+        )
+        for row in rows:
+            key = {"month": month_of(row["month"]), "status": row["to_status"]}
+            if from_account is not None:
+                bump(self, {**key, "account_id": from_account}, count=-row["count"])
+            if to_account is not None:
+                bump(self, {**key, "account_id": to_account}, count=row["count"])
 
+    def refresh(self, account_ids):
+        """Recounts every month of these accounts from the status history: the bulk path, for
+        loads that write history without transitions, and as a repair."""
         account_ids = list(account_ids)
         commissions = Commission.objects.filter(account_id__in=account_ids)
         rows = (
-            StatusChange.objects.filter(
-                content_type=ContentType.objects.get_for_model(Commission),
-                object_id__in=commissions.values("pk"),
-            )
-            .filter(
-                Q(to_status=Commission.Status.PAID)
-                | Q(
-                    to_status=Commission.Status.RELEASED,
-                    from_status__in=[Commission.Status.PROVISIONED, Commission.Status.ON_HOLD],
-                )
-            )
+            charted_moves(commissions.values("pk"))
             .annotate(
                 account_id=models.Subquery(
                     commissions.filter(pk=models.OuterRef("object_id")).values("account_id")
@@ -392,7 +498,15 @@ class CommissionMonthQuerySet(models.QuerySet):
 
 class CommissionMonth(models.Model):
     """Commissions released and paid per account and month: the dashboard chart reads this
-    instead of the status history. Transitions keep it in step; bulk loads call refresh."""
+    instead of the status history. It counts the charted moves (CHARTED) of the history of each
+    commission under the commission's account.
+
+    Transitions count a move as they record it (`record`); moving a commission to another
+    account, or deleting it, moves its counted history (`move_history`), through save(),
+    delete() or the queryset. History written without transitions (the demo's) is counted by
+    `CommissionMonth.objects.refresh(account_ids)`, the bulk path, which recounts accounts from
+    scratch.
+    """
 
     account = models.ForeignKey(
         "accounts.ResellerAccount", on_delete=models.CASCADE, related_name="+"
@@ -423,11 +537,36 @@ class CommissionTotalQuerySet(models.QuerySet):
     def visible_to(self, user):
         return reseller_scope(self, user, "account__reseller_id")
 
-    def count_in(self, values, sign):
-        """Counts one commission with `values` (account_id, company_id, status, net_amount) in
-        (sign 1) or out of (sign -1) its total."""
-        key = {name: values[name] for name in ("account_id", "company_id", "status")}
-        bump(self, key, count=sign, net_total=sign * values["net_amount"])
+    def move(self, before, after):
+        """One commission was written: counts it out of its total as it was (`before`, its
+        TOTALLED values; None for a new one) and into its total as it is (`after`; None once
+        deleted)."""
+        before = before and {name: before[name] for name in TOTALLED}
+        after = after and {name: after[name] for name in TOTALLED}
+        if before == after:
+            return
+        for values, sign in ((before, -1), (after, 1)):
+            if values:
+                key = {name: values[name] for name in ("account_id", "company_id", "status")}
+                bump(self, key, count=sign, net_total=sign * values["net_amount"])
+
+    def count_new(self, commissions):
+        """New commissions, inserted in bulk: counted in with a few queries (bump_many)."""
+        counts, nets = Counter(), Counter()
+        for commission in commissions:
+            key = (commission.account_id, commission.company_id, commission.status)
+            counts[key] += 1
+            nets[key] += commission.net_amount
+        bump_many(
+            self,
+            [
+                (
+                    {"account_id": account_id, "company_id": company_id, "status": status},
+                    {"count": count, "net_total": nets[account_id, company_id, status]},
+                )
+                for (account_id, company_id, status), count in counts.items()
+            ],
+        )
 
     def totals(self):
         """The same {"count", "net_total"} as CommissionQuerySet.totals, from these rows."""
@@ -437,7 +576,8 @@ class CommissionTotalQuerySet(models.QuerySet):
         )
 
     def refresh(self, account_ids):
-        """Recounts the totals of these accounts from their commissions (after bulk writes)."""
+        """Recounts the totals of these accounts from their commissions: the bulk path, for
+        loads that write commissions without the models (SQL), and as a repair."""
         account_ids = list(account_ids)
         rows = (
             Commission.objects.filter(account_id__in=account_ids)
@@ -452,8 +592,14 @@ class CommissionTotalQuerySet(models.QuerySet):
 class CommissionTotal(models.Model):
     """The count and net total of the commissions of each account, company and status: the
     list's totals read these few rows when it is filtered by those fields alone, instead of
-    adding up every commission (CommissionListView.summary). Saves, transitions and deletions
-    keep it in step; bulk writes call refresh."""
+    adding up every commission (CommissionListView.summary).
+
+    Every write of a commission keeps it: save() and delete() by the row's locked difference,
+    transitions, and the queryset's update(), delete() and bulk_create().
+    `CommissionTotal.objects.refresh(account_ids)` recounts accounts from scratch: the bulk path,
+    which the ERP import and the demo call when they are done, and the repair after writes that
+    skip the models (SQL).
+    """
 
     account = models.ForeignKey(
         "accounts.ResellerAccount", on_delete=models.CASCADE, related_name="+"

@@ -1,16 +1,23 @@
-import datetime as dt
+from collections import Counter
 
-from django.db import models
-from django.db.models import OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
-from django.db.models.signals import post_delete
-from django.dispatch import receiver
+from django.db import models, transaction
+from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from portal.fields import CNPJField, MoneyField
 from portal.lifecycle import Lifecycle, LifecycleMixin
-from portal.rollups import bump
+from portal.rollups import (
+    RowWrite,
+    Scope,
+    SourceQuerySet,
+    batches,
+    bump,
+    bump_many,
+    month_of,
+    stored,
+)
 from portal.scoping import reseller_scope
 
 
@@ -38,17 +45,63 @@ class DeliveryStatus(models.TextChoices):
     RETURNED = "returned", _("Returned")
 
 
-class OrderQuerySet(models.QuerySet):
+# The order's fields that OrderMonth counts it by.
+COUNTED = ("account_id", "created_at", "status")
+
+
+class OrderQuerySet(SourceQuerySet):
+    """update() of a counted field and delete() recount the OrderMonth of the accounts they
+    touch; bulk_create() counts the new orders in. Order.delivery_status is the deliveries' to
+    write: update() refuses it."""
+
+    copies = {
+        "delivery_status": (
+            "Order.delivery_status copies the order's delivery: write the Delivery (save, "
+            "transition_to, delete, its queryset), or call Order.objects.sync_delivery_status()."
+        )
+    }
+    sources = frozenset(COUNTED)
+
     def visible_to(self, user):
         return reseller_scope(self, user, "account__reseller_id")
 
     def sync_delivery_status(self):
-        """Copies each order's delivery status onto it, in one UPDATE (after bulk loads)."""
+        """Copies each order's delivery status onto it ("" without one), in one UPDATE.
+
+        The one writer of Order.delivery_status: Delivery's save, transitions, delete and queryset
+        call it for the orders they touch, and a load that writes deliveries without them (SQL)
+        calls it afterwards.
+        """
         status = Delivery.objects.filter(order=OuterRef("pk")).values("status")[:1]
-        return self.update(delivery_status=Coalesce(Subquery(status), Value("")))
+        return self._write_copies(delivery_status=Coalesce(Subquery(status), Value("")))
+
+    def _touched(self, names):
+        return Scope(self, "account_id", names)
+
+    def _recount(self, accounts, names):
+        OrderMonth.objects.refresh(accounts.after())
+
+    def _creating(self, orders):
+        for order in orders:
+            order.delivery_status = ""  # a new order has no delivery yet
+
+    def _created(self, orders, exact):
+        if exact:
+            OrderMonth.objects.count_new(orders)
+        else:
+            OrderMonth.objects.refresh({order.account_id for order in orders})
 
 
 class Order(LifecycleMixin, models.Model):
+    """A reseller account's order, imported from the ERP.
+
+    Derived from orders: OrderMonth, which every write of an order keeps (see there), and
+    `delivery_status`, a copy of the delivery's status written only by sync_delivery_status().
+    Bulk loads insert with bulk_create(), which counts the new orders in; a load that writes
+    orders or deliveries without the models (SQL) calls `OrderMonth.objects.refresh(accounts)`
+    and `Order.objects.filter(...).sync_delivery_status()` when it is done.
+    """
+
     class Status(models.TextChoices):
         PLACED = "placed", _("Placed")
         CREDIT_ANALYSIS = "credit_analysis", _("Credit analysis")
@@ -88,7 +141,8 @@ class Order(LifecycleMixin, models.Model):
     total = MoneyField(_("total"), default=0)
     # Denormalised from the delivery ("" when there is none) so that the list filters, and the
     # dashboard counts, orders in transit on this table's own index instead of joining every
-    # delivery (bench/README.md). Delivery.save, its transitions and its deletion keep it.
+    # delivery (bench/README.md). sync_delivery_status() writes it, called by every write of a
+    # delivery (save, transitions, delete, the queryset's update, delete and bulk_create).
     delivery_status = models.CharField(
         _("delivery status"),
         max_length=20,
@@ -120,8 +174,26 @@ class Order(LifecycleMixin, models.Model):
     def __str__(self):
         return self.number
 
+    def save(self, *args, **kwargs):
+        write = RowWrite(self, COUNTED, kwargs.get("update_fields"))
+        if not write:
+            return super().save(*args, **kwargs)
+        if write.adding:
+            self.delivery_status = ""  # a new order has no delivery yet
+        with transaction.atomic():
+            write.lock()
+            super().save(*args, **kwargs)
+            OrderMonth.objects.move(write.before, write.after())
+
     def get_absolute_url(self):
         return reverse("orders:detail", args=[self.number])
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            before = stored(self, COUNTED)
+            deleted = super().delete(*args, **kwargs)
+            OrderMonth.objects.move(before, None)
+        return deleted
 
     def after_transition(self, frm, to):
         OrderMonth.objects.shift(self, frm, to)
@@ -131,18 +203,39 @@ class OrderMonthQuerySet(models.QuerySet):
     def visible_to(self, user):
         return reseller_scope(self, user, "account__reseller_id")
 
+    def move(self, before, after):
+        """One order was written: counts it out as it was (`before`, its COUNTED values; None for
+        a new order) and in as it is (`after`; None once deleted)."""
+        old, new = _month_key(before), _month_key(after)
+        if old == new:
+            return
+        if old is not None:
+            bump(self, old, count=-1)
+        if new is not None:
+            bump(self, new, count=1)
+
     def shift(self, order, frm, to):
         """One order changed status: move it between its month's counters."""
-        month = month_of(order.created_at)
-        key = {"account_id": order.account_id, "month": month}
-        self.filter(**key, status=frm).update(count=models.F("count") - 1)
-        bump(self, {**key, "status": to}, count=1)
+        values = {name: getattr(order, name) for name in COUNTED}
+        self.move({**values, "status": frm}, {**values, "status": to})
+
+    def count_new(self, orders):
+        """New orders, inserted in bulk: counted in with a few queries (bump_many)."""
+        keys = Counter(
+            tuple(_month_key({name: getattr(order, name) for name in COUNTED}).values())
+            for order in orders
+        )
+        bump_many(
+            self,
+            [
+                ({"account_id": account_id, "month": month, "status": status}, {"count": count})
+                for (account_id, month, status), count in keys.items()
+            ],
+        )
 
     def refresh(self, account_ids):
-        """Recounts every month of these accounts from the orders (after bulk loads)."""
-        from django.db.models import Count
-        from django.db.models.functions import TruncMonth
-
+        """Recounts every month of these accounts from the orders: the bulk path, for loads that
+        write orders without the models (SQL) and as a repair."""
         account_ids = list(account_ids)
         rows = (
             Order.objects.filter(account_id__in=account_ids)
@@ -163,19 +256,26 @@ class OrderMonthQuerySet(models.QuerySet):
         )
 
 
-def month_of(moment):
-    """The first day of the month of `moment`, in the portal's time zone."""
-    from django.utils import timezone
-
-    if isinstance(moment, dt.datetime):
-        moment = timezone.localtime(moment) if timezone.is_aware(moment) else moment
-        moment = moment.date()
-    return moment.replace(day=1)
+def _month_key(values):
+    """The OrderMonth row that an order with these COUNTED values counts in."""
+    if values is None:
+        return None
+    return {
+        "account_id": values["account_id"],
+        "month": month_of(values["created_at"]),
+        "status": values["status"],
+    }
 
 
 class OrderMonth(models.Model):
     """Orders per account, month of creation and current status: the dashboard chart reads
-    this instead of scanning the orders. Transitions keep it in step; bulk loads call refresh."""
+    this instead of scanning the orders.
+
+    Every write of an order keeps it: Order.save and delete, transitions (`shift`), and the
+    queryset's update(), delete() and bulk_create(). `OrderMonth.objects.refresh(account_ids)`
+    recounts accounts from scratch: the bulk path, which the ERP import and the demo call when
+    they are done, and the repair after writes that skip the models (SQL).
+    """
 
     account = models.ForeignKey(
         "accounts.ResellerAccount", on_delete=models.CASCADE, related_name="+"
@@ -277,12 +377,35 @@ class Carrier(models.Model):
         return self.name
 
 
-class DeliveryQuerySet(models.QuerySet):
+class DeliveryQuerySet(SourceQuerySet):
+    """update() of the status or the order, delete() and bulk_create() copy the status onto the
+    orders they touch (Order.delivery_status), in the same transaction."""
+
+    sources = frozenset({"order_id", "status"})
+
     def visible_to(self, user):
         return reseller_scope(self, user, "order__account__reseller_id")
 
+    def _touched(self, names):
+        return Scope(self, "order_id", names)
+
+    def _recount(self, orders, names):
+        _sync_orders(orders.after())
+
+    def _created(self, deliveries, exact):
+        _sync_orders({delivery.order_id for delivery in deliveries})
+
+
+def _sync_orders(order_ids):
+    for ids in batches(order_ids):
+        Order.objects.filter(pk__in=ids).sync_delivery_status()
+
 
 class Delivery(LifecycleMixin, models.Model):
+    """An order's shipment. Its order copies its status (Order.delivery_status): save(),
+    transitions, delete() and the queryset's writes call sync_delivery_status() for the orders
+    they touch."""
+
     Status = DeliveryStatus
 
     lifecycle = Lifecycle(
@@ -315,23 +438,25 @@ class Delivery(LifecycleMixin, models.Model):
         return f"{self.order_id}: {self.get_status_display()}"
 
     def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        fields = kwargs.get("update_fields")
-        if fields is None or {"status", "order", "order_id"} & set(fields):
-            self._copy_status_to_order(self.status)
+        write = RowWrite(self, DeliveryQuerySet.sources, kwargs.get("update_fields"))
+        if not write:
+            return super().save(*args, **kwargs)
+        with transaction.atomic():
+            if "order_id" in write.writes:
+                write.lock()  # the order it may leave
+            super().save(*args, **kwargs)
+            _sync_orders({self.order_id} | ({write.before["order_id"]} if write.before else set()))
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            before = stored(self, ["order_id"])
+            deleted = super().delete(*args, **kwargs)
+            if before is not None:
+                _sync_orders({before["order_id"]})
+        return deleted
 
     def after_transition(self, frm, to):
-        self._copy_status_to_order(to)
-
-    def _copy_status_to_order(self, status):
-        Order.objects.filter(pk=self.order_id).exclude(delivery_status=status).update(
-            delivery_status=status
-        )
-
-
-@receiver(post_delete, sender=Delivery)
-def _order_loses_its_delivery(sender, instance, **kwargs):
-    Order.objects.filter(pk=instance.order_id).update(delivery_status="")
+        _sync_orders({self.order_id})
 
 
 class DeliveryEvent(models.Model):

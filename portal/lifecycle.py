@@ -3,6 +3,8 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from portal.models import StatusChange
+
 
 class IllegalTransition(Exception):
     pass
@@ -40,8 +42,6 @@ class LifecycleMixin:
     lifecycle: "Lifecycle"
 
     def transition_to(self, to, *, by=None, reason="", extra_updates=None):
-        from portal.models import StatusChange
-
         field = self.lifecycle.field
         with transaction.atomic():
             # Re-read under a lock so two people clicking at once cannot both move the same row.
@@ -63,16 +63,18 @@ class LifecycleMixin:
             updates.update(extra_updates or {})
             for name, value in updates.items():
                 setattr(self, name, value)
+                setattr(current, name, value)
             type(self)._base_manager.filter(pk=self.pk).update(**updates)
-            self.after_transition(frm, to)
+            # The row as locked, not this instance, which may be older: derived data moves by
+            # what is stored.
+            current.after_transition(frm, to)
             return StatusChange.record(self, field=field, frm=frm, to=to, by=by, reason=reason)
 
     def after_transition(self, frm, to):
-        """Runs inside the transition's transaction; models keep derived data in step here."""
+        """Runs inside the transition's transaction, on the row as locked and moved; models keep
+        derived data in step here."""
 
     def status_history(self):
-        from portal.models import StatusChange
-
         return StatusChange.objects.for_object(self)
 
     def labelled_status_history(self):

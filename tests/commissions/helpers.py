@@ -1,13 +1,19 @@
 """Builders shared by the commissions tests: a commission with its installment, customer and,
-when asked, the request and the reseller's NF that paid it."""
+when asked, the request and the reseller's NF that paid it; the data derived from commissions,
+recounted from scratch."""
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from commissions.models import Commission, CommissionTotal
+from collaborators.modules import Module
+from commissions.models import Commission, CommissionMonth, CommissionTotal
 from nfreport.models import ServiceInvoice
+from orders.models import Delivery
+from portal.models import StatusChange
 from tests.factories import (
     CollaboratorFactory,
     CommissionFactory,
@@ -16,6 +22,7 @@ from tests.factories import (
     UserFactory,
     company,
 )
+from tests.orders.helpers import assert_order_data_in_step
 
 S = Commission.Status
 
@@ -58,8 +65,6 @@ def paid_commission(account, *, nf_number="4471", nf_series="1", **kwargs):
 
 def tracker(reseller, email="tina@revenda-a.example"):
     """A collaborator with only the commissions_track module."""
-    from collaborators.modules import Module
-
     return CollaboratorFactory(
         user=UserFactory(email=email, name="Tina Teixeira"),
         reseller=reseller,
@@ -82,7 +87,7 @@ def rollup():
     return {
         (t.account_id, t.company_id, t.status): (t.count, t.net_total)
         for t in CommissionTotal.objects.all()
-        if t.count
+        if t.count or t.net_total
     }
 
 
@@ -95,22 +100,68 @@ def added_up():
     return totals
 
 
-def assert_copies_match_their_sources():
-    """Order.delivery_status, the commission's copies of its installment's dates and
-    CommissionTotal all match what they copy: for data written in bulk (demo, ERP import)."""
-    from django.db.models import F
+def charted(frm, to):
+    """Whether CommissionMonth counts a move: a payment, or a first release (from provisioned or
+    on hold; back to released after a refused NF is not a second release)."""
+    return to == S.PAID or (to == S.RELEASED and frm in (S.PROVISIONED, S.ON_HOLD))
 
-    from orders.models import Delivery, Order
 
-    assert Order.objects.exclude(delivery_status="").count() == Delivery.objects.count() > 0
-    assert not Order.objects.filter(delivery__isnull=False).exclude(
-        delivery_status=F("delivery__status")
+def recounted_commission_months():
+    """CommissionMonth as the status history says, counted here in Python: the charted moves of
+    each commission there is, under its account and the month of the move in the portal's time
+    zone: {(account id, first day of the month, status): count}."""
+    accounts = dict(Commission.objects.values_list("pk", "account_id"))
+    moves = StatusChange.objects.filter(
+        content_type=ContentType.objects.get_for_model(Commission)
+    ).values_list("object_id", "from_status", "to_status", "changed_at")
+    return dict(
+        Counter(
+            (accounts[pk], timezone.localtime(at).date().replace(day=1), to)
+            for pk, frm, to, at in moves
+            if pk in accounts and charted(frm, to)
+        )
     )
-    assert Commission.objects.count() > 0
-    assert not Commission.objects.exclude(issue_date=F("installment__issue_date"))
-    assert not Commission.objects.exclude(due_date=F("installment__due_date"))
-    assert Commission.objects.filter(installment_paid_date__isnull=False).exists()
-    assert not Commission.objects.exclude(
-        installment_paid_date=F("installment__paid_date")
-    ).exclude(installment_paid_date__isnull=True, installment__paid_date__isnull=True)
+
+
+def stored_commission_months():
+    """The same from CommissionMonth, leaving out rows that count nothing."""
+    return {
+        (r.account_id, r.month, r.status): r.count for r in CommissionMonth.objects.all() if r.count
+    }
+
+
+def recounted_copies():
+    """{commission id: its installment's (issue date, due date, paid date)}."""
+    return {
+        pk: dates
+        for pk, *dates in Commission.objects.values_list(
+            "pk", "installment__issue_date", "installment__due_date", "installment__paid_date"
+        )
+    }
+
+
+def stored_copies():
+    return {
+        pk: dates
+        for pk, *dates in Commission.objects.values_list(
+            "pk", "issue_date", "due_date", "installment_paid_date"
+        )
+    }
+
+
+def assert_commission_data_in_step():
+    """CommissionTotal, CommissionMonth and the copied installment dates equal a recount from
+    scratch."""
     assert rollup() == added_up()
+    assert stored_commission_months() == recounted_commission_months()
+    assert stored_copies() == recounted_copies()
+
+
+def assert_copies_match_their_sources():
+    """Every derived fact of orders and commissions equals a recount from scratch, on a data set
+    that has deliveries, commissions and paid installments: for data written in bulk (demo, ERP
+    import)."""
+    assert Delivery.objects.exists()
+    assert Commission.objects.filter(installment_paid_date__isnull=False).exists()
+    assert_order_data_in_step()
+    assert_commission_data_in_step()
