@@ -1012,49 +1012,57 @@ class _Run:
         key = self._key(row)
         obj = self.existing.get(key)
         if obj is None:
-            if not kind.creates:
-                raise RowError(
-                    (
-                        kind.columns[0].name,
-                        _("Unknown %(model)s “%(key)s”; import it first.")
-                        % {
-                            "model": kind.model._meta.verbose_name,
-                            "key": _shown("-".join(str(part) for part in key)),
-                        },
-                    )
-                )
-            if kind.on_create:
-                kind.on_create(values, row, self)
-            obj = kind.model(**values)
-            self.check(obj)
-            if kind.after_save:
-                obj.save()
-            else:
-                self.pending.append((row, obj))
-            self.existing[key] = obj
-            outcome = "created"
+            obj, outcome = self._create(row, key, values), "created"
         else:
-            status = values.pop(self.status_field, None) if self.status_field else None
-            changed = [name for name, value in values.items() if getattr(obj, name) != value]
-            for name in changed:
-                setattr(obj, name, values[name])
-            if changed:
-                self.check(obj)
-                if obj.pk is not None:
-                    obj.save(update_fields=changed)
-            if status is not None and status != getattr(obj, self.status_field):
-                if obj.pk is None or self._created_by_this_file(obj):
-                    # Created earlier in this file: it starts here.
-                    setattr(obj, self.status_field, status)
-                    if obj.pk is not None:
-                        obj.save(update_fields=[self.status_field])
-                else:
-                    self._transition(obj, status)
-                changed.append(self.status_field)
-            outcome = "updated" if changed else "unchanged"
+            outcome = "updated" if self._update(obj, values) else "unchanged"
         if kind.after_save and kind.after_save(obj, row, self) and outcome == "unchanged":
             outcome = "updated"
         return outcome
+
+    def _create(self, row, key, values):
+        kind = self.kind
+        if not kind.creates:
+            raise RowError(
+                (
+                    kind.columns[0].name,
+                    _("Unknown %(model)s “%(key)s”; import it first.")
+                    % {
+                        "model": kind.model._meta.verbose_name,
+                        "key": _shown("-".join(str(part) for part in key)),
+                    },
+                )
+            )
+        if kind.on_create:
+            kind.on_create(values, row, self)
+        obj = kind.model(**values)
+        self.check(obj)
+        if kind.after_save:
+            obj.save()
+        else:
+            self.pending.append((row, obj))
+        self.existing[key] = obj
+        return obj
+
+    def _update(self, obj, values):
+        """Sets the row's values on an existing `obj`; the names of the fields it changed."""
+        status = values.pop(self.status_field, None) if self.status_field else None
+        changed = [name for name, value in values.items() if getattr(obj, name) != value]
+        for name in changed:
+            setattr(obj, name, values[name])
+        if changed:
+            self.check(obj)
+            if obj.pk is not None:
+                obj.save(update_fields=changed)
+        if status is not None and status != getattr(obj, self.status_field):
+            if obj.pk is None or self._created_by_this_file(obj):
+                # Created earlier in this file: it starts here.
+                setattr(obj, self.status_field, status)
+                if obj.pk is not None:
+                    obj.save(update_fields=[self.status_field])
+            else:
+                self._transition(obj, status)
+            changed.append(self.status_field)
+        return changed
 
     def _created_by_this_file(self, obj):
         return self.created_above is not None and obj.pk > self.created_above

@@ -16,6 +16,7 @@ from portal import session_expiry
 
 # A hook for every test: keeps phase reports; no browser test may skip under REQUIRE_BROWSER=1.
 from tests.browser.hooks import pytest_runtest_makereport  # noqa: F401
+from tests.ecommerce_server import EcommerceServer, use_store
 from tests.factories import (
     CollaboratorFactory,
     ResellerAccountFactory,
@@ -130,8 +131,6 @@ def ecommerce_server(settings):
     """A real e-commerce store on loopback (tests/ecommerce_server.py), with the portal's
     settings pointing at it. It speaks plain http, which the portal refuses unless told it is
     development. The timeout is short so that the slow-store tests stay quick."""
-    from tests.ecommerce_server import EcommerceServer, use_store
-
     with EcommerceServer() as server:
         use_store(settings, server, allow_http=True, timeout=0.5)
         yield server

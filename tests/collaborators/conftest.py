@@ -6,6 +6,7 @@
 """
 
 import pytest
+from django.test import Client
 
 from collaborators.modules import Module
 from tests.factories import CollaboratorFactory, UserFactory
@@ -43,7 +44,6 @@ def dina(reseller_a):
 @pytest.fixture
 def clients():
     """A separate logged-in client per person: two people using the portal at once."""
-    from django.test import Client
 
     def client(who):
         c = Client()

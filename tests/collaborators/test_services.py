@@ -6,7 +6,7 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from collaborators import services
 from collaborators.models import AccessChange, Collaborator
@@ -531,7 +531,6 @@ def _someone_waits_for_a_lock():
 def run_at_once(first, second):
     """Runs `first` in a transaction held open until `second` has queued behind its lock (or
     finished), then lets it commit. Returns each one's result or exception."""
-    from django.db import transaction
 
     first_holds_the_lock = threading.Event()
     let_first_commit = threading.Event()

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orders.models import Order
+from portal.admin import GuardedAdminMixin
 from tests.factories import OrderFactory
 from tests.portal.test_admin import (
     messages_of,
@@ -256,8 +257,6 @@ def _bad_filter(response):
 
 
 def test_every_registered_admin_guards_its_changelist():
-    from portal.admin import GuardedAdminMixin
-
     unguarded = [
         model._meta.label
         for model, model_admin in admin.site._registry.items()

@@ -1,6 +1,7 @@
 """How production serves the portal: gunicorn's sync workers for HTTP (gunicorn.conf.py), each
 keeping one database connection, and the ASGI application for the chat's WebSocket only."""
 
+import importlib
 import json
 import secrets
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
+from django.core.handlers.asgi import ASGIHandler
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from gunicorn.app.wsgiapp import WSGIApplication
@@ -148,9 +150,7 @@ def test_the_asgi_server_never_keeps_connections_even_when_the_environment_says_
 def asgi_application(monkeypatch):
     # Importing portal.asgi sets DB_CONN_MAX_AGE for its process; keep the test process's own.
     monkeypatch.setenv("DB_CONN_MAX_AGE", "0")
-    from portal import asgi
-
-    return asgi
+    return importlib.import_module("portal.asgi")
 
 
 @async_to_sync
@@ -192,8 +192,6 @@ def test_the_asgi_application_answers_the_load_balancers_health_check(asgi_appli
 
 
 def test_the_asgi_router_sends_http_nowhere_near_django(asgi_application):
-    from django.core.handlers.asgi import ASGIHandler
-
     mapping = asgi_application.application.application_mapping
     assert set(mapping) == {"http", "websocket"}
     assert not isinstance(mapping["http"], ASGIHandler)

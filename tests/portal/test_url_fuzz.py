@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls import URLPattern, URLResolver, get_resolver, re_path, resolve
 from django.urls.resolvers import _PATH_PARAMETER_COMPONENT_RE, RegexPattern, RoutePattern
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -221,8 +221,6 @@ def test_the_parameterised_patterns_are_found():
 
 
 def test_a_pattern_this_test_cannot_fill_in_fails_with_a_clear_message():
-    from django.urls import re_path
-
     odd = re_path(r"^files/(?P<name>[a-z]+)\.(pdf|xml)$", lambda request, name: None)
     with pytest.raises(Unfuzzable, match="more than named groups"):
         _template([odd.pattern])

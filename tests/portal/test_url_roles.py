@@ -8,8 +8,9 @@ declares; any other view must be described in EXPECTED, or this test fails and s
 import re
 
 import pytest
+from django.contrib import admin
 from django.core.files.base import ContentFile
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from collaborators.access import required_module
@@ -110,9 +111,6 @@ def _reverse(name, data):
 
 def _admin_denies(name, user):
     """True when the admin refuses this page to staff by design (a read-only model admin)."""
-    from django.contrib import admin
-    from django.test import RequestFactory
-
     for model, model_admin in admin.site._registry.items():
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}_"
         if name.startswith(prefix):
