@@ -110,7 +110,8 @@ class ResellerAccount(models.Model):
 
 
 class EcommerceUser(models.Model):
-    """The local e-commerce user store, for the demo and development (DESIGN §5).
+    """The local e-commerce user store, for the demo and development
+    (docs/architecture.md#integrations).
 
     In production the HTTP store answers instead and this table stays empty.
     """

@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""The benchmark of DESIGN §8 on PostgreSQL: list pages, dashboard and the xlsx report.
+"""The performance budgets (docs/architecture.md#budgets) on PostgreSQL: list pages, dashboard
+and the xlsx report.
 
     .venv/bin/python bench/run.py load --db portal_bench_10k --orders 10000
     .venv/bin/python bench/run.py load --db portal_bench_1m --orders 1000000

@@ -1,4 +1,4 @@
-"""The portal's modules, defined once. Admin means every module (DESIGN §4)."""
+"""The portal's modules, defined once. Admin means every module (docs/architecture.md#access)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

@@ -40,7 +40,7 @@ class CollaboratorListView(ModuleRequiredMixin, ListPageView):
 
 
 def _collaborator(request, pk):
-    """The reseller's collaborator `pk`; another reseller's answers 404 (DESIGN §4)."""
+    """The reseller's collaborator `pk`; another reseller's answers 404."""
     return get_visible_or_404(
         Collaborator.objects.select_related("user").prefetch_related("grants"), request, pk=pk
     )

@@ -14,7 +14,7 @@ from portal.admin import (
 
 @admin.register(Company)
 class CompanyAdmin(PortalModelAdmin):
-    """Companies are data that staff edit (DESIGN §3), not code."""
+    """Companies are data that staff edit, not code."""
 
     list_display = ("code", "legal_name", cnpj_display, "invoice_prefix")
     search_fields = ("code", "legal_name", "cnpj", "invoice_prefix")

@@ -273,7 +273,7 @@ class Commission(LifecycleMixin, models.Model):
             # A rejected NF, or a request cancelled before analysis, sends it back to released.
             Status.REQUESTED: {Status.IN_ANALYSIS, Status.RELEASED},
             Status.IN_ANALYSIS: {Status.APPROVED, Status.RELEASED},
-            # Once approved, its request can only be paid (DESIGN §3): no way back to released.
+            # Once approved, its request can only be paid: no way back to released.
             Status.APPROVED: {Status.PAID},
             Status.PAID: {Status.REVERSED},
         },

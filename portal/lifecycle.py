@@ -11,7 +11,7 @@ class IllegalTransition(Exception):
 
 
 class ReasonRequired(IllegalTransition):
-    """The move is in the table, but only with a reason (DESIGN §3: on hold, refused)."""
+    """The move is in the table, but only with a reason (on hold, refused)."""
 
 
 class Lifecycle:

@@ -1,4 +1,4 @@
-"""The one list-page pattern (DESIGN §6): a FilterSet, a Table, a page-size selector, htmx swaps
+"""The one list-page pattern: a FilterSet, a Table, a page-size selector, htmx swaps
 and the consolidated xlsx report of exactly the filtered rows, in the table's order.
 
 A list view names its model, FilterSet and Table; everything else is shared. Who may open it is

@@ -217,7 +217,7 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": os.environ.get("LOGIN_RATE_LIMIT", "10/m/ip,5/5m/key"),
 }
 
-# The e-commerce user store that authenticates reseller users (DESIGN §5).
+# The e-commerce user store that authenticates reseller users.
 ECOMMERCE_STORE = os.environ.get("ECOMMERCE_STORE", "local")  # "local" or "http"
 # An https URL without a user name or password in it (accounts/checks.py checks it at startup).
 ECOMMERCE_AUTH_URL = os.environ.get("ECOMMERCE_AUTH_URL", "")

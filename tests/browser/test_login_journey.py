@@ -1,4 +1,4 @@
-"""The login journey in a real browser, at a desktop size and at a phone size (issue 2, §7)."""
+"""The login journey in a real browser, at a desktop size and at a phone size."""
 
 import re
 import socket

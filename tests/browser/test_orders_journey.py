@@ -1,4 +1,4 @@
-"""Status de pedidos in a real browser (issue 3, §5), at a desktop size and at a phone size.
+"""Status de pedidos in a real browser, at a desktop size and at a phone size.
 
 Reseller A's admin and a collaborator with only the orders module walk the same journey: filter,
 page size, an order's detail and its NF, the consolidated report. A collaborator without modules

@@ -1,4 +1,4 @@
-"""A change to someone's access takes effect at their next request (issue 4 §2 "Effect"): two
+"""A change to someone's access takes effect at their next request: two
 people, two clients, one changing the other's access while both are logged in."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""The Colaboradores pages run a constant number of queries whatever the row count (DESIGN §8):
+"""The Colaboradores pages run a constant number of queries whatever the row count:
 measured with 5 collaborators and again with 60, each with modules, the counts must be equal."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""The rules of collaborators/services.py, each on its own (DESIGN §4, issue 4 §2)."""
+"""The rules of collaborators/services.py, each on its own (docs/architecture.md#access)."""
 
 import logging
 import threading

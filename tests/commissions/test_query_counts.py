@@ -1,4 +1,4 @@
-"""The commission pages run a constant number of queries whatever the row count (DESIGN §8).
+"""The commission pages run a constant number of queries whatever the row count.
 
 Each page is measured with 5 commissions and again with 60 (each paid, with a request, the
 reseller's NF and a status history); the counts must be equal.

@@ -1,4 +1,4 @@
-"""The orders pages run a constant number of queries whatever the row count (DESIGN §8).
+"""The orders pages run a constant number of queries whatever the row count.
 
 Each page is measured with 5 orders and again with 60 (every order with lines, an invoice, a
 delivery and tracking events); the counts must be equal. The counts include the session, the

@@ -1,4 +1,4 @@
-"""Random query strings against every list page: never a 500 (issue 3, DESIGN §6).
+"""Random query strings against every list page: never a 500.
 
 The list pages are found by walking the URL resolver for views built on `ListPageView`, so each
 new list (commissions, collaborators, NF report) is fuzzed the moment it is routed.

@@ -1,4 +1,4 @@
-"""Every URL pattern against every role (DESIGN §9).
+"""Every URL pattern against every role (docs/architecture.md#tests).
 
 The list of URLs comes from the resolver, so a new view is covered the moment it is routed. A view
 guarded by `module_required` / `ModuleRequiredMixin` gets its expectations from the module it
