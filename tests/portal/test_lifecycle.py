@@ -74,8 +74,9 @@ NOT_ALLOWED = [
 
 def test_commission_table_is_the_designed_one():
     # docs/architecture.md#lifecycles: provisioned → on hold → released → requested → in
-    # analysis → approved → paid; cancelled or reversed as endings; a rejected NF sends it back to released. Compliance
-    # approval before the payment is identified sends a held one back to provisioned.
+    # analysis → approved → paid; cancelled or reversed as endings; a rejected NF sends it back
+    # to released. Compliance approval before the payment is identified sends a held one back to
+    # provisioned.
     assert Commission.lifecycle.transitions == {
         C.PROVISIONED: {C.ON_HOLD, C.RELEASED, C.CANCELLED, C.REVERSED},
         C.ON_HOLD: {C.PROVISIONED, C.RELEASED, C.CANCELLED},
@@ -89,7 +90,8 @@ def test_commission_table_is_the_designed_one():
 
 def test_request_table_is_the_designed_one():
     # docs/architecture.md#lifecycles: awaiting NF → sent → in analysis → approved → paid;
-    # refused (a new NF may be sent) and cancelled (by the reseller, before the analysis starts) are the other endings.
+    # refused (a new NF may be sent) and cancelled (by the reseller, before the analysis starts)
+    # are the other endings.
     assert CommissionRequest.lifecycle.transitions == {
         R.AWAITING_NF: {R.SENT, R.CANCELLED},
         R.SENT: {R.IN_ANALYSIS, R.REFUSED, R.CANCELLED},
