@@ -1,17 +1,14 @@
 """The rules of collaborators/services.py, each on its own (docs/architecture.md#access)."""
 
 import logging
-import threading
-import time
 
 import pytest
-from django.conf import settings
-from django.db import connection, transaction
 
 from collaborators import services
 from collaborators.models import AccessChange, Collaborator
 from collaborators.modules import Module
 from tests.factories import CollaboratorFactory, StaffFactory, UserFactory
+from tests.locks import at_once, postgres_only
 
 pytestmark = pytest.mark.django_db
 
@@ -512,60 +509,10 @@ def test_a_change_undone_by_a_later_refusal_is_not_logged_as_made(
 # Concurrency (PostgreSQL: select_for_update does nothing on SQLite) ----------------------------
 
 
-def _postgres_only():
-    return pytest.mark.skipif(
-        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-        reason="select_for_update is a no-op on SQLite; the row lock needs PostgreSQL",
-    )
-
-
-def _someone_waits_for_a_lock():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0] > 0
-
-
 def run_at_once(first, second):
     """Runs `first` in a transaction held open until `second` has queued behind its lock (or
     finished), then lets it commit. Returns each one's result or exception."""
-
-    first_holds_the_lock = threading.Event()
-    let_first_commit = threading.Event()
-    results = {}
-
-    def run_first():
-        try:
-            with transaction.atomic():
-                results["first"] = first()
-                first_holds_the_lock.set()
-                let_first_commit.wait(timeout=30)
-        except Exception as exc:
-            results["first"] = exc
-        finally:
-            first_holds_the_lock.set()
-            connection.close()
-
-    def run_second():
-        try:
-            results["second"] = second()
-        except Exception as exc:
-            results["second"] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run_first), threading.Thread(target=run_second)]
-    threads[0].start()
-    assert first_holds_the_lock.wait(timeout=30)
-    threads[1].start()
-    deadline = time.monotonic() + 30
-    while threads[1].is_alive() and not _someone_waits_for_a_lock() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    let_first_commit.set()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = at_once(first, second)
     return results["first"], results["second"]
 
 
@@ -581,7 +528,7 @@ def people(reseller_a):
     }
 
 
-@_postgres_only()
+@postgres_only()
 @pytest.mark.django_db(transaction=True)
 def test_two_admins_saving_the_same_form_at_once_one_is_told_and_nothing_is_lost(people):
     alice, dave, olga = people["alice"], people["dave"], people["olga"]
@@ -610,7 +557,7 @@ def test_two_admins_saving_the_same_form_at_once_one_is_told_and_nothing_is_lost
     ]
 
 
-@_postgres_only()
+@postgres_only()
 @pytest.mark.django_db(transaction=True)
 def test_two_admins_deactivating_each_other_at_once_leave_one_active_admin(people):
     alice, dave = people["alice"], people["dave"]
@@ -625,7 +572,7 @@ def test_two_admins_deactivating_each_other_at_once_leave_one_active_admin(peopl
     assert fresh(alice).is_active and not fresh(dave).is_active
 
 
-@_postgres_only()
+@postgres_only()
 @pytest.mark.django_db(transaction=True)
 def test_two_admins_demoting_each_other_at_once_leave_one_admin(people):
     alice, dave = people["alice"], people["dave"]
@@ -646,7 +593,7 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(people):
     assert Collaborator.objects.active_admins().filter(reseller=alice.reseller).count() == 1
 
 
-@_postgres_only()
+@postgres_only()
 @pytest.mark.django_db(transaction=True)
 def test_staff_in_the_admin_and_an_admin_demoting_the_two_admins_at_once_leave_one_admin(people):
     alice, dave = people["alice"], people["dave"]

@@ -3,7 +3,7 @@ vencidas" each count exactly the rows their link shows; tiles and chart follow t
 and reseller; the chart's numbers are the commissions released and paid per month."""
 
 import datetime as dt
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
@@ -20,6 +20,7 @@ from portal.dashboard import build_chart, last_months, list_view
 from portal.models import StatusChange
 from tests.commissions.helpers import commission, days_ago, today, tracker
 from tests.factories import OrderFactory, ResellerAccountFactory
+from tests.portal.dashboard_helpers import params, rows_behind
 
 S = Commission.Status
 HOME = reverse("home")
@@ -31,28 +32,10 @@ def home_chart(response, key):
     return next((c for c in response.context["charts"] if c.key == key), None)
 
 
-def params(url):
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
 def commission_tiles(response):
     """{company code, or "overdue": tile}, for the tiles that open the commissions list."""
     tiles = [t for t in response.context["tiles"] if urlsplit(t.url).path == LIST]
     return {params(t.url).get("company") or "overdue": t for t in tiles}
-
-
-def rows_behind(client, url):
-    """The number of rows the list shows at `url`, paging through all of them."""
-    rows, page = 0, 1
-    while True:
-        response = client.get(f"{url}&per_page=100&page={page}")
-        assert response.status_code == 200
-        assert not response.context["filter"].form.errors
-        table_page = response.context["table"].page
-        rows += len(table_page.object_list)
-        if not table_page.has_next():
-            return rows
-        page += 1
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ tiles and chart follow the user's modules and reseller, the chart's numbers are 
 month and status, and the page runs the same number of queries whatever the number of orders."""
 
 import datetime as dt
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
@@ -23,6 +23,7 @@ from tests.factories import (
     ResellerAccountFactory,
     UserFactory,
 )
+from tests.portal.dashboard_helpers import params, rows_behind
 
 S = Order.Status
 D = Delivery.Status
@@ -55,29 +56,10 @@ def order_chart(response):
     return next((c for c in response.context["charts"] if c.key == "order"), None)
 
 
-def params(url):
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
 def order_tiles(response):
     """{status or delivery status filtered on: tile}, for the tiles that open the orders list."""
     tiles = [t for t in response.context["tiles"] if urlsplit(t.url).path == LIST]
     return {params(t.url).get("status") or params(t.url)["delivery_status"]: t for t in tiles}
-
-
-def rows_behind(client, url):
-    """The number of rows the list shows at `url`, paging through all of them."""
-    rows, page = 0, 1
-    while True:
-        # Appended, not passed as `data`: the test client would drop the URL's own query string.
-        response = client.get(f"{url}&per_page=100&page={page}")
-        assert response.status_code == 200
-        assert not response.context["filter"].form.errors
-        table_page = response.context["table"].page
-        rows += len(table_page.object_list)
-        if not table_page.has_next():
-            return rows
-        page += 1
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ geometry. The orders' and the commissions' own tiles and charts are tested in th
 
 import datetime as dt
 from dataclasses import replace
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import RequestFactory
@@ -18,31 +18,13 @@ from orders.models import Order
 from orders.views import OrderListView
 from portal import dashboard
 from tests.factories import OrderFactory, ResellerAccountFactory
+from tests.portal.dashboard_helpers import params, rows_behind
 
 HOME = reverse("home")
 ORDERS = reverse("orders:list")
 COMMISSIONS = reverse("commissions:list")
 COLLABORATORS = reverse("collaborators:list")
 SERIES = (dashboard.Series("a", "A", "#56b4e9"), dashboard.Series("b", "B", "#009e73"))
-
-
-def params(url):
-    return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-
-
-def rows_behind(client, url):
-    """The number of rows the list shows at `url`, paging through all of them."""
-    rows, page = 0, 1
-    while True:
-        # Appended, not passed as `data`: the test client would drop the URL's own query string.
-        response = client.get(f"{url}&per_page=100&page={page}")
-        assert response.status_code == 200
-        assert not response.context["filter"].form.errors
-        table_page = response.context["table"].page
-        rows += len(table_page.object_list)
-        if not table_page.has_next():
-            return rows
-        page += 1
 
 
 def request_as(rf, collaborator):

@@ -1,13 +1,9 @@
 """Every status lifecycle: each allowed move works and is recorded, every other move raises."""
 
-import threading
-import time
 from decimal import Decimal
 from itertools import product
 
 import pytest
-from django.conf import settings
-from django.db import connection, transaction
 
 from commissions.models import Commission, CommissionRequest
 from nfreport.models import ServiceInvoice
@@ -21,6 +17,7 @@ from tests.factories import (
     OrderFactory,
     UserFactory,
 )
+from tests.locks import at_once, postgres_only
 
 C = Commission.Status
 R = CommissionRequest.Status
@@ -256,68 +253,20 @@ def test_an_approved_commission_cannot_go_back_to_released(clerk):
         commission.transition_to(C.RELEASED, by=clerk, reason="NF rejected")
 
 
-def _postgres_only():
-    return pytest.mark.skipif(
-        "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-        reason="select_for_update is a no-op on SQLite; the row lock needs PostgreSQL",
-    )
-
-
-def _blocked_on_a_lock():
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0] > 0
-
-
-@_postgres_only()
+@postgres_only()
 @pytest.mark.django_db(transaction=True)
 def test_two_people_making_the_same_move_at_once_only_one_wins():
     commission = CommissionFactory(status=C.RELEASED)
     first_user, second_user = UserFactory(), UserFactory()
-    first_holds_the_row = threading.Event()
-    let_first_commit = threading.Event()
-    results = {}
 
-    def first():
-        try:
-            with transaction.atomic():
-                results["first"] = Commission.objects.get(pk=commission.pk).transition_to(
-                    C.REQUESTED, by=first_user, reason="first"
-                )
-                first_holds_the_row.set()
-                # Keep the transaction open until the second one has had to wait for it.
-                let_first_commit.wait(timeout=30)
-        except Exception as exc:
-            results["first"] = exc
-        finally:
-            first_holds_the_row.set()
-            connection.close()
+    def move(user, reason):
+        def run():
+            commission_now = Commission.objects.get(pk=commission.pk)
+            return commission_now.transition_to(C.REQUESTED, by=user, reason=reason)
 
-    def second():
-        try:
-            results["second"] = Commission.objects.get(pk=commission.pk).transition_to(
-                C.REQUESTED, by=second_user, reason="second"
-            )
-        except Exception as exc:
-            results["second"] = exc
-        finally:
-            connection.close()
+        return run
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    threads[0].start()
-    assert first_holds_the_row.wait(timeout=30)
-    threads[1].start()
-    # Both transactions are now open at once: wait until the second is queued on the row lock
-    # (or has finished, which it must not do while the first still holds the row).
-    deadline = time.monotonic() + 30
-    while threads[1].is_alive() and not _blocked_on_a_lock() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    let_first_commit.set()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = at_once(move(first_user, "first"), move(second_user, "second"))
 
     assert isinstance(results["first"], StatusChange), results["first"]
     assert isinstance(results["second"], IllegalTransition), results["second"]
